@@ -1,0 +1,26 @@
+# Pixelsmith image: the same code runs the web server (default) or a worker (qcluster).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATA_DIR=/data PORT=1349
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libglib2.0-0 libexpat1 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 1000 --home-dir /app pixelsmith \
+ && mkdir -p /data && chown pixelsmith /data
+
+WORKDIR /app
+COPY pyproject.toml ./
+COPY config ./config
+COPY apps ./apps
+COPY tools ./tools
+RUN pip install --no-cache-dir .
+COPY . .
+RUN DATA_DIR=/tmp/build-data python manage.py collectstatic --noinput --verbosity 0 \
+ && rm -rf /tmp/build-data
+
+USER pixelsmith
+EXPOSE 1349
+VOLUME ["/data"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py ensure_admin && exec uvicorn config.asgi:application --host 0.0.0.0 --port ${PORT} --workers ${WEB_WORKERS:-2} --proxy-headers"]

@@ -1,0 +1,26 @@
+"""DRF authentication by session bearer token."""
+
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from apps.accounts.models import AuthSession, User
+from apps.accounts.sessions import find_session
+from apps.core.tokens import bearer_token
+
+
+class SessionTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <session token>`; API keys (`si_…`) are left to their class."""
+
+    def authenticate(self, request: Request) -> tuple[User, AuthSession] | None:
+        token = bearer_token(request)
+        if token is None or token.startswith("si_"):
+            return None
+        session = find_session(token)
+        if session is None or not session.user.is_active:
+            raise AuthenticationFailed("Session expired or invalid")
+        return session.user, session
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) to unauthenticated requests.
+        return 'Bearer realm="pixelsmith"'

@@ -1,0 +1,39 @@
+"""DRF authentication by API key (`Authorization: Bearer si_…`)."""
+
+import hmac
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from apps.accounts.models import User
+from apps.apikeys.models import ApiKey
+from apps.core.tokens import bearer_token, sha256_hex
+
+# Writing last_used_at on every request would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Looks a key up by its SHA-256 and acts as the key's owner, with the owner's role."""
+
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
+        token = bearer_token(request)
+        if token is None or not token.startswith("si_"):
+            return None
+        digest = sha256_hex(token)
+        key = ApiKey.objects.select_related("user", "user__team").filter(key_hash=digest).first()
+        # The lookup is by hash, so timing reveals nothing of the key; compare anyway
+        # in constant time so a future change of lookup cannot introduce a leak.
+        if key is None or not hmac.compare_digest(key.key_hash, digest) or not key.user.is_active:
+            raise AuthenticationFailed("Invalid API key")
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+        return key.user, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="pixelsmith"'

@@ -1,0 +1,112 @@
+"""One JSON error shape everywhere: {"error": "human message", "code": "MACHINE_CODE"}.
+
+Views raise `ApiError` (or a DRF exception); `exception_handler` turns every DRF
+exception into that shape, and `json_404` / `json_500` cover Django's own handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tools.base import ToolError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with an explicit status, machine code and message."""
+
+    def __init__(self, status_code: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"error": message, "code": code, **extra}
+
+
+def error_response(status_code: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    """The error shape for plain Django views and middleware."""
+    return JsonResponse(error_body(message, code, **extra), status=status_code)
+
+
+_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.NotAuthenticated: "AUTH_REQUIRED",
+    exceptions.AuthenticationFailed: "AUTH_INVALID",
+    exceptions.PermissionDenied: "FORBIDDEN",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    exceptions.ParseError: "INVALID_REQUEST_BODY",
+    exceptions.Throttled: "RATE_LIMITED",
+    exceptions.ValidationError: "VALIDATION_ERROR",
+}
+
+
+def _first_message(detail: Any, prefix: str = "") -> str:
+    """Flatten DRF's nested error detail into one readable sentence."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            label = "" if key == "non_field_errors" else f"{key}: "
+            return _first_message(value, prefix + label)
+        return prefix.rstrip(": ") or "Invalid request"
+    if isinstance(detail, list):
+        return _first_message(detail[0], prefix) if detail else prefix or "Invalid request"
+    return f"{prefix}{detail}"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every exception becomes {"error", "code"}."""
+    if isinstance(exc, ToolError):
+        exc = ApiError(exc.status, exc.code, exc.message)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = ApiError(413, "FILE_TOO_LARGE", "Request fields exceed the allowed size")
+    elif isinstance(exc, TooManyFilesSent):
+        exc = ApiError(400, "TOO_MANY_FILES", "Too many files in one request")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        log.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
+        return Response(
+            error_body("Internal server error", "INTERNAL_ERROR"),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, ApiError):
+        response.data = error_body(exc.message, exc.code, **exc.extra)
+        return response
+    assert isinstance(exc, exceptions.APIException)
+    code = _CODES.get(type(exc)) or next(
+        (c for cls, c in _CODES.items() if isinstance(exc, cls)), "ERROR"
+    )
+    extra: dict[str, Any] = {}
+    wait = getattr(exc, "wait", None)  # set by DRF on Throttled
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        extra["retryAfter"] = max(1, round(wait))
+    response.data = error_body(_first_message(exc.detail), code, **extra)
+    return response
+
+
+def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
+
+
+def json_500(request: HttpRequest) -> JsonResponse:
+    return error_response(500, "INTERNAL_ERROR", "Internal server error")
+
+
+def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(400, "BAD_REQUEST", "Bad request")
+
+
+def json_403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(403, "FORBIDDEN", "Forbidden")

@@ -1,0 +1,23 @@
+"""Teach drf-spectacular that both authentication classes are HTTP bearer tokens."""
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+BEARER = {"type": "http", "scheme": "bearer"}
+
+
+class SessionTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.SessionTokenAuthentication"
+    name = "sessionToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {**BEARER, "description": "Session token from POST /api/auth/login"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.apikeys.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {**BEARER, "description": "API key si_… from POST /api/v1/api-keys"}

@@ -1,0 +1,179 @@
+"""Resize benchmark: a 12 MP JPEG to 800 px wide (JPEG q80, Lanczos3, no metadata).
+
+Measures, in one run on one core each:
+  - Pillow (thumbnail with reducing_gap=1.0, which uses JPEG draft mode): the baseline;
+  - Pixelsmith's resize tool in-process (tools.runner.execute);
+  - Pixelsmith over HTTP: uvicorn + Django + auth + upload + job row + streamed response,
+    sequential requests from one client, then 2 concurrent clients.
+and prints images/s with ratios. Usage: .venv/bin/python bench/resize.py [--rounds 3] [--n 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("VIPS_CONCURRENCY", "1")  # one core, like the anchors in PERFORMANCE.md
+
+import httpx  # noqa: E402
+import pyvips  # noqa: E402
+from PIL import Image  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tools import imaging, registry, runner  # noqa: E402
+from tools.base import Context  # noqa: E402
+
+WIDTH = 800
+
+
+def make_photo(path: Path) -> None:
+    """A 4000×3000 JPEG with photographic texture (the fixture photo, enlarged, plus grain)."""
+    base = pyvips.Image.new_from_file(str(ROOT / "tests/fixtures/photo.jpg"))
+    big = base.resize(4000 / base.width, vscale=3000 / base.height, kernel="lanczos3")
+    grain = pyvips.Image.gaussnoise(big.width, big.height, sigma=10, mean=0)
+    photo = (big + grain.bandjoin([grain, grain])).cast("uchar")
+    photo.jpegsave(str(path), Q=90)
+
+
+def rate(fn: Callable[[], object], n: int, rounds: int) -> float:
+    """Median images/s over `rounds` rounds of `n` calls."""
+    fn()  # warm-up: caches, lazy imports
+    results = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        results.append(n / (time.perf_counter() - start))
+    return statistics.median(results)
+
+
+def pillow_resize(path: Path) -> bytes:
+    with Image.open(path) as im:
+        im.thumbnail((WIDTH, WIDTH * 10), Image.Resampling.LANCZOS, reducing_gap=1.0)
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=80)
+        return out.getvalue()
+
+
+def tool_resize(path: Path, scratch: Path) -> bytes:
+    source = imaging.open_source(path, path.name)
+    tool = registry.get("resize")
+    assert tool is not None
+    output = runner.execute(tool, [source], {"width": WIDTH, "quality": 80}, Context(scratch))
+    assert output.path is not None
+    return output.path.read_bytes()
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DATA_DIR=str(data_dir), RATE_LIMIT_PER_MIN="0", VIPS_CONCURRENCY="1")
+    for command in (["migrate", "--noinput"], ["ensure_admin"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")
+
+
+def http_rate(port: int, photo: Path, n: int, rounds: int, clients: int) -> float:
+    base = f"http://127.0.0.1:{port}"
+    token = httpx.post(
+        f"{base}/api/auth/login", json={"username": "admin", "password": "admin"}
+    ).json()["token"]
+    data = photo.read_bytes()
+    session = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def one() -> None:
+        response = session.post(
+            f"{base}/api/v1/tools/resize",
+            files={"file": ("photo.jpg", data, "image/jpeg")},
+            data={"settings": f'{{"width": {WIDTH}, "quality": 80}}'},
+        )
+        assert response.status_code == 200, response.text[:200]
+
+    if clients == 1:
+        return rate(one, n, rounds)
+    with ThreadPoolExecutor(clients) as pool:
+
+        def batch() -> None:
+            list(pool.map(lambda _: one(), range(clients)))
+
+        return rate(batch, n // clients, rounds) * clients
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--n", type=int, default=30, help="images per round")
+    parser.add_argument("--port", type=int, default=13490)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        photo = work / "photo-12mp.jpg"
+        make_photo(photo)
+        check = pyvips.Image.new_from_buffer(tool_resize(photo, work / "s"), "")
+        assert check.width == WIDTH, check.width
+
+        pillow = rate(lambda: pillow_resize(photo), args.n, args.rounds)
+        inproc = rate(lambda: tool_resize(photo, work / "s"), args.n, args.rounds)
+        server = start_server(work / "data", args.port)
+        try:
+            http1 = http_rate(args.port, photo, args.n, args.rounds, clients=1)
+            http2 = http_rate(args.port, photo, args.n, args.rounds, clients=2)
+        finally:
+            server.terminate()
+            server.wait()
+
+    print(
+        f"12 MP JPEG (4000x3000) -> {WIDTH} px JPEG q80; median of {args.rounds} rounds x {args.n}"
+    )
+    print(f"{'path':<44}{'img/s':>8}{'vs Pillow':>11}{'vs in-process':>15}")
+    rows = [
+        ("Pillow thumbnail(reducing_gap=1.0)", pillow),
+        ("Pixelsmith resize, in-process", inproc),
+        ("Pixelsmith HTTP, 1 client (uvicorn, 1 proc)", http1),
+        ("Pixelsmith HTTP, 2 clients (uvicorn, 1 proc)", http2),
+    ]
+    for name, value in rows:
+        print(f"{name:<44}{value:>8.1f}{value / pillow:>10.2f}x{value / inproc:>14.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Pixelsmith project configuration."""
+
+__version__ = "0.1.0"

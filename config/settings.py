@@ -1,0 +1,228 @@
+"""Pixelsmith settings: one module, driven by environment variables.
+
+Every variable read here is documented in README.md ("Configuration"). The embedded
+default needs no service: SQLite, django-q2's ORM broker and local files, all under
+DATA_DIR. Production points DATABASE_URL at PostgreSQL and REDIS_URL at Redis.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from config import __version__
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = __version__
+
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+TMP_DIR = DATA_DIR / "tmp"
+TMP_DIR.mkdir(exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR."""
+    from_env = env_str("SECRET_KEY", "")
+    if from_env:
+        return from_env
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DEBUG", False)
+# A self-hosted server is reached by LAN IPs and names nobody knows in advance.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "apps.core",
+    "apps.teams",
+    "apps.accounts",
+    "apps.apikeys",
+    "apps.siteconfig",
+    "apps.branding",
+    "apps.jobs",
+    "apps.toolsapi",
+    "apps.web",
+]
+
+MIDDLEWARE = [
+    "apps.core.middleware.UploadLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# --- Database ---------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "pixelsmith.sqlite3"),
+            # The web server and the worker write concurrently: WAL lets readers go on
+            # while one writes, IMMEDIATE avoids lock-upgrade deadlocks, timeout waits.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits) and queue ------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    # One web process (the embedded default) shares this among its threads.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+JOB_TIMEOUT_S = env_int("JOB_TIMEOUT_S", 1800, minimum=10)
+WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1)
+Q_CLUSTER = {
+    "name": "cpu",
+    "workers": WORKER_CONCURRENCY,
+    "timeout": JOB_TIMEOUT_S,
+    # retry must exceed timeout, or a long job would be handed to a second worker.
+    "retry": JOB_TIMEOUT_S + 60,
+    "max_attempts": 2,
+    "catch_up": False,
+    "label": "Jobs",
+    # GPU work goes to its own queue: a worker started with Q_CLUSTER_NAME=gpu serves it.
+    "ALT_CLUSTERS": {"gpu": {"workers": 1}},
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Auth ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTH_ENABLED = env_bool("AUTH_ENABLED", True)
+DEFAULT_USERNAME = env_str("DEFAULT_USERNAME", "admin")
+DEFAULT_PASSWORD = env_str("DEFAULT_PASSWORD", "admin")
+SESSION_TTL_HOURS = env_int("SESSION_TTL_HOURS", 24, minimum=1)
+LOGIN_ATTEMPT_LIMIT = env_int("LOGIN_ATTEMPT_LIMIT", 10, minimum=0)
+LOGIN_COOLDOWN_S = env_int("LOGIN_COOLDOWN_S", 900, minimum=1)
+
+# --- Limits -------------------------------------------------------------------------
+MAX_UPLOAD_SIZE_MB = env_int("MAX_UPLOAD_SIZE_MB", 100, minimum=1)
+MAX_MEGAPIXELS = env_int("MAX_MEGAPIXELS", 100, minimum=1)
+RATE_LIMIT_PER_MIN = env_int("RATE_LIMIT_PER_MIN", 100, minimum=0)
+LOGO_MAX_KB = 500
+
+FILE_UPLOAD_TEMP_DIR = str(TMP_DIR)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024  # non-file fields (settings JSON)
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+
+# --- Engine -------------------------------------------------------------------------
+# libvips threads per operation; 0 lets libvips pick one per core.
+VIPS_CONCURRENCY = env_int("VIPS_CONCURRENCY", 0, minimum=0)
+
+# --- REST framework and OpenAPI ---------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.apikeys.authentication.ApiKeyAuthentication",
+        "apps.accounts.authentication.SessionTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ApiRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "apps.core.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pixelsmith API",
+    "DESCRIPTION": "Self-hosted image processing: tools, pipelines, jobs and a file library.",
+    "VERSION": VERSION,
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.toolsapi.openapi.add_tool_paths",
+    ],
+}
+
+# --- Static files -------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = DATA_DIR / "files"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "pyvips": {"level": "WARNING"},  # libvips chatters at INFO on every threadpool
+    },
+}

@@ -1,0 +1,23 @@
+"""URL map. Every API route answers JSON, unknown routes included (handler404)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.urls import auth_urls, v1_urls
+from apps.toolsapi import llms
+from apps.web import views as web
+
+urlpatterns = [
+    path("api/auth/", include(auth_urls)),
+    path("api/v1/", include(v1_urls)),
+    path("api/v1/openapi.yaml", SpectacularAPIView.as_view(), name="openapi"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("llms.txt", llms.llms_txt),
+    path("llms-full.txt", llms.llms_full_txt),
+    path("", web.index),
+]
+
+handler400 = "apps.core.errors.json_400"
+handler403 = "apps.core.errors.json_403"
+handler404 = "apps.core.errors.json_404"
+handler500 = "apps.core.errors.json_500"

@@ -1,0 +1,189 @@
+"""Public API docs: the OpenAPI 3.1 spec, Swagger UI, /llms.txt and /llms-full.txt."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+from tools import registry
+from tools.base import Inputs
+
+
+def tool_ids() -> list[str]:
+    """Read at test time, not collection time: a missing tool module fails tests, not import."""
+    ids = [tool.id for tool in registry.all_tools()]
+    assert ids, "the registry is empty"
+    return ids
+
+
+@pytest.fixture
+def spec(anon: Any, db: None) -> dict[str, Any]:
+    response = anon.get("/api/v1/openapi.yaml")
+    assert response.status_code == 200
+    document = yaml.safe_load(response.content)
+    assert isinstance(document, dict)
+    return document
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = document
+    for part in ref[2:].split("/"):
+        assert isinstance(node, dict) and part in node, f"{ref} does not resolve"
+        node = node[part]
+    return node
+
+
+def multipart_schema(document: dict[str, Any], tool_id: str) -> dict[str, Any]:
+    operation = document["paths"][f"/api/v1/tools/{tool_id}"]["post"]
+    return operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+
+
+# --- OpenAPI -----------------------------------------------------------------------------
+
+
+def test_the_openapi_spec_is_public_yaml_of_version_3_1(spec):
+    assert str(spec["openapi"]).startswith("3.1")
+    assert spec["info"]["title"] == "Pixelsmith API"
+
+
+def test_the_spec_is_served_even_with_a_garbage_token(client_for, db):
+    response = client_for("garbage").get("/api/v1/openapi.yaml")
+    assert response.status_code == 200
+    assert yaml.safe_load(response.content)["openapi"].startswith("3.1")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/auth/login",
+        "/api/v1/teams",
+        "/api/v1/teams/{team_id}",
+        "/api/v1/settings",
+        "/api/v1/settings/{key}",
+        "/api/v1/branding/logo",
+        "/api/v1/api-keys",
+        "/api/v1/tools",
+    ],
+)
+def test_the_spec_documents_the_api_routes(spec, path):
+    assert path in spec["paths"]
+
+
+def test_the_spec_has_one_path_per_registered_tool(spec):
+    documented = {p.removeprefix("/api/v1/tools/") for p in spec["paths"]}
+    missing = set(tool_ids()) - documented
+    assert not missing
+    assert "/api/v1/tools/resize" in spec["paths"]
+
+
+def test_each_tools_settings_field_references_its_own_component_schema(spec):
+    for tool in registry.all_tools():
+        settings_field = multipart_schema(spec, tool.id)["properties"]["settings"]
+        assert settings_field["type"] == "string", tool.id
+        component = resolve(spec, settings_field["contentSchema"]["$ref"])
+        expected = tool.settings.model_json_schema().get("properties", {})
+        assert set(component.get("properties", {})) == set(expected), tool.id
+
+
+def test_each_tools_request_names_the_file_fields_it_takes(spec):
+    fields = {
+        Inputs.NONE: set(),
+        Inputs.ONE: {"file"},
+        Inputs.TWO: {"file", "overlay"},
+        Inputs.MANY: {"files"},
+    }
+    for tool in registry.all_tools():
+        schema = multipart_schema(spec, tool.id)
+        assert set(schema["required"]) == fields[tool.inputs], tool.id
+        assert set(schema["properties"]) == fields[tool.inputs] | {"settings"}, tool.id
+
+
+def test_resize_settings_document_width_and_fit(spec):
+    ref = multipart_schema(spec, "resize")["properties"]["settings"]["contentSchema"]["$ref"]
+    properties = resolve(spec, ref)["properties"]
+    width = next(o for o in properties["width"]["anyOf"] if o.get("type") == "integer")
+    assert (width["minimum"], width["maximum"]) == (1, 16383)
+    assert set(properties["fit"]["enum"]) == {"cover", "contain", "fill", "inside", "outside"}
+
+
+def test_every_reference_in_the_spec_resolves(spec):
+    found = list(refs(spec))
+    assert "#/components/schemas/Error" in found
+    for ref in found:
+        resolve(spec, ref)
+
+
+def test_tool_errors_use_the_documented_error_shape(spec):
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"error", "code"}
+    responses = spec["paths"]["/api/v1/tools/resize"]["post"]["responses"]
+    assert {"200", "400", "403", "413", "429"} <= set(responses)
+
+
+# --- Swagger UI --------------------------------------------------------------------------
+
+
+def test_the_interactive_docs_are_a_public_html_page(anon, db):
+    response = anon.get("/api/docs")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "swagger" in html.lower()
+    assert "/api/v1/openapi.yaml" in html
+
+
+# --- llms.txt ----------------------------------------------------------------------------
+
+
+def text_of(client: Any, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+def test_llms_txt_lists_every_registered_tool(anon, db, settings):
+    text = text_of(anon, "/llms.txt")
+    assert text.startswith("# Pixelsmith")
+    assert settings.VERSION in text
+    for tool_id in tool_ids():
+        assert f"- `{tool_id}`" in text
+
+
+def test_llms_full_txt_documents_every_tools_settings_fields(anon, db):
+    text = text_of(anon, "/llms-full.txt")
+    for tool in registry.all_tools():
+        assert f"(`{tool.id}`)" in text
+        assert f"/api/v1/tools/{tool.id}" in text
+        for field in tool.settings.model_json_schema().get("properties", {}):
+            assert f"`{field}`" in text, f"{tool.id}.{field} missing"
+
+
+def test_llms_full_txt_shows_resize_width_and_fit_with_their_choices(anon, db):
+    text = text_of(anon, "/llms-full.txt")
+    section = text[text.index("(`resize`)") :]
+    section = section[: section.index("\n## ")] if "\n## " in section else section
+    assert "- `width` (" in section
+    fit_line = next(line for line in section.splitlines() if line.startswith("- `fit`"))
+    for choice in ("cover", "contain", "fill", "inside", "outside"):
+        assert choice in fit_line
+
+
+def test_llms_files_are_public_even_with_a_garbage_token(client_for, db):
+    client = client_for("garbage")
+    assert "resize" in text_of(client, "/llms.txt")
+    assert "resize" in text_of(client, "/llms-full.txt")

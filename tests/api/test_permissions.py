@@ -1,0 +1,259 @@
+"""The contract's permission table, checked for every route of apps/core/urls.py.
+
+Each row is (method, path, body) and the status each kind of caller gets: anonymous,
+a user's session, an admin's session, a user's API key, an admin's API key.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.accounts.models import User
+from apps.apikeys.models import ApiKey
+from apps.branding.views import logo_path
+from apps.core.tokens import sha256_hex
+from apps.teams.models import Team
+from tests.factories import PASSWORD, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+ACTORS = ["anonymous", "user_session", "admin_session", "user_key", "admin_key"]
+STRONG = "plenty-strong-passphrase-7"
+
+
+def assert_error_shape(response) -> None:
+    """Every error is exactly {"error": str, "code": str}."""
+    body = response.json()
+    assert set(body) == {"error", "code"}, body
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["code"], str) and body["code"]
+
+
+@dataclass
+class World:
+    """What the rows act on: bob (a plain user), a spare team and a key of bob's."""
+
+    bob: User
+    spare: Team
+    bob_key: ApiKey
+    clients: dict[str, Any] = field(default_factory=dict)
+
+
+def logo_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("logo.jpg", (FIXTURES / "photo.jpg").read_bytes(), "image/jpeg")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # formatted with the World: {bob}, {spare}, {bob_key}
+    expected: tuple[int, int, int, int, int]  # in ACTORS order
+    body: Callable[[], Any] | None = None
+    multipart: bool = False
+
+    def send(self, client, world: World):
+        url = self.path.format(bob=world.bob.id, spare=world.spare.id, bob_key=world.bob_key.id)
+        data = self.body() if self.body else None
+        fmt = "multipart" if self.multipart else "json"
+        return getattr(client, self.method.lower())(url, data, format=fmt)
+
+
+OPEN = (200, 200, 200, 200, 200)
+AUTH = (401, 200, 200, 200, 200)
+ADMIN = (401, 403, 200, 403, 200)
+
+ROWS = {
+    # auth
+    "login": Row(
+        "POST", "/api/auth/login", OPEN, lambda: {"username": "bob", "password": PASSWORD}
+    ),
+    "logout": Row("POST", "/api/auth/logout", (401, 200, 200, 400, 400)),
+    "session": Row("GET", "/api/auth/session", AUTH),
+    "change-password": Row(
+        "POST",
+        "/api/auth/change-password",
+        AUTH,
+        lambda: {"currentPassword": PASSWORD, "newPassword": STRONG},
+    ),
+    "users-list": Row("GET", "/api/auth/users", ADMIN),
+    "register": Row(
+        "POST",
+        "/api/auth/register",
+        (401, 403, 201, 403, 201),
+        lambda: {"username": "carol", "password": STRONG, "role": "user", "team": "Spare"},
+    ),
+    "user-update": Row("PUT", "/api/auth/users/{bob}", ADMIN, lambda: {"role": "admin"}),
+    "user-reset-password": Row(
+        "POST", "/api/auth/users/{bob}/reset-password", ADMIN, lambda: {"newPassword": STRONG}
+    ),
+    "user-delete": Row("DELETE", "/api/auth/users/{bob}", ADMIN),
+    # api keys: anyone signed in manages their own; another's key is 404 unless admin
+    "api-keys-list": Row("GET", "/api/v1/api-keys", AUTH),
+    "api-keys-create": Row("POST", "/api/v1/api-keys", (401, 201, 201, 201, 201), dict),
+    "api-key-delete-others": Row("DELETE", "/api/v1/api-keys/{bob_key}", (401, 404, 200, 404, 200)),
+    # teams
+    "teams-list": Row("GET", "/api/v1/teams", AUTH),
+    "teams-create": Row(
+        "POST", "/api/v1/teams", (401, 403, 201, 403, 201), lambda: {"name": "New"}
+    ),
+    "team-rename": Row("PUT", "/api/v1/teams/{spare}", ADMIN, lambda: {"name": "Renamed"}),
+    "team-delete": Row("DELETE", "/api/v1/teams/{spare}", ADMIN),
+    # settings
+    "settings-read": Row("GET", "/api/v1/settings", AUTH),
+    "setting-read": Row("GET", "/api/v1/settings/loginAttemptLimit", AUTH),
+    "settings-write-many": Row("PUT", "/api/v1/settings", ADMIN, lambda: {"loginAttemptLimit": 5}),
+    "setting-write": Row("PUT", "/api/v1/settings/loginAttemptLimit", ADMIN, lambda: {"value": 5}),
+    # branding: public logo, admin writes
+    "logo-get": Row("GET", "/api/v1/branding/logo", OPEN),
+    "logo-upload": Row(
+        "POST", "/api/v1/branding/logo", ADMIN, lambda: {"file": logo_upload()}, multipart=True
+    ),
+    "logo-delete": Row("DELETE", "/api/v1/branding/logo", ADMIN),
+    # tools and health
+    "tools-list": Row("GET", "/api/v1/tools", AUTH),
+    "tool-describe": Row("GET", "/api/v1/tools/resize", AUTH),
+    "health": Row("GET", "/api/v1/health", OPEN),
+}
+
+
+@pytest.fixture
+def world(admin_user, user, other_user, session_token, api_key_for, client_for) -> World:
+    logo = logo_path()
+    logo.parent.mkdir(parents=True, exist_ok=True)
+    logo.write_bytes((FIXTURES / "transparent.png").read_bytes())
+    bob_raw = api_key_for(other_user)
+    return World(
+        bob=other_user,
+        spare=TeamFactory(name="Spare"),
+        bob_key=ApiKey.objects.get(key_hash=sha256_hex(bob_raw)),
+        clients={
+            "anonymous": client_for(None),
+            "user_session": client_for(session_token(user)),
+            "admin_session": client_for(session_token(admin_user)),
+            "user_key": client_for(api_key_for(user)),
+            "admin_key": client_for(api_key_for(admin_user)),
+        },
+    )
+
+
+CASES = [
+    pytest.param(row, actor, row.expected[i], id=f"{name}-{actor}")
+    for name, row in ROWS.items()
+    for i, actor in enumerate(ACTORS)
+]
+
+
+@pytest.mark.parametrize(("row", "actor", "status"), CASES)
+def test_the_permission_table(world, row, actor, status):
+    response = row.send(world.clients[actor], world)
+
+    assert response.status_code == status, response.content[:300]
+    if status >= 400:
+        assert_error_shape(response)
+
+
+def test_every_route_of_the_api_is_in_the_table():
+    from apps.core.urls import auth_urls, v1_urls
+
+    routes = {f"/api/auth/{p.pattern}" for p in auth_urls} | {
+        f"/api/v1/{p.pattern}" for p in v1_urls
+    }
+    covered = {
+        row.path.replace("{bob}", "<uuid:user_id>")
+        .replace("{spare}", "<uuid:team_id>")
+        .replace("{bob_key}", "<uuid:key_id>")
+        .replace("/resize", "/<slug:tool_id>")
+        .replace("/loginAttemptLimit", "/<str:key>")
+        for row in ROWS.values()
+    }
+    assert routes <= covered, sorted(routes - covered)
+
+
+@pytest.mark.parametrize("name", [n for n, row in ROWS.items() if row.expected[0] == 401], ids=str)
+def test_an_invalid_bearer_token_is_401_wherever_sign_in_is_needed(world, client_for, name):
+    row = ROWS[name]
+    for token in ("not-a-session", "si_" + "f" * 96):
+        response = row.send(client_for(token), world)
+        assert response.status_code == 401, (token, response.content[:300])
+        assert_error_shape(response)
+        assert response.json()["code"] == "AUTH_INVALID"
+
+
+def test_the_public_logo_ignores_a_stale_token(world, client_for):
+    response = ROWS["logo-get"].send(client_for("expired-session-token"), world)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+
+
+def test_without_a_logo_the_public_logo_is_a_json_404(anon):
+    response = anon.get("/api/v1/branding/logo")
+
+    assert response.status_code == 404
+    assert_error_shape(response)
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_an_unknown_route_is_a_json_404(admin_client):
+    response = admin_client.get("/api/v1/no-such-thing")
+
+    assert response.status_code == 404
+    assert_error_shape(response)
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+# --- AUTH_ENABLED=false: anonymous may use tools, never manage ------------------------
+
+
+@pytest.fixture
+def auth_disabled(settings) -> None:
+    settings.AUTH_ENABLED = False
+
+
+def test_without_auth_anonymous_lists_tools(auth_disabled, anon):
+    response = anon.get("/api/v1/tools")
+
+    assert response.status_code == 200
+    assert any(tool["id"] == "resize" for tool in response.json()["tools"])
+
+
+def test_without_auth_anonymous_describes_a_tool(auth_disabled, anon):
+    assert anon.get("/api/v1/tools/resize").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/auth/users", None),
+        ("post", "/api/auth/register", {"username": "carol", "password": STRONG}),
+        ("put", "/api/v1/settings/loginAttemptLimit", {"value": 0}),
+        ("put", "/api/v1/settings", {"loginAttemptLimit": 0}),
+        ("post", "/api/v1/teams", {"name": "Intruders"}),
+        ("delete", "/api/v1/branding/logo", None),
+        ("post", "/api/v1/api-keys", {"name": "sneaky"}),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.startswith("/") else None,
+)
+def test_without_auth_anonymous_never_becomes_admin(
+    auth_disabled, anon, admin_user, method, path, body
+):
+    response = getattr(anon, method)(path, body, format="json")
+
+    assert response.status_code == 401, response.content
+    assert_error_shape(response)
+    assert response.json()["code"] == "AUTH_REQUIRED"
+    assert not Team.objects.filter(name="Intruders").exists()
+    assert not User.objects.filter(username="carol").exists()
+    assert not ApiKey.objects.exists()
+
+
+def test_without_auth_a_user_session_is_still_a_user(auth_disabled, user_client):
+    response = user_client.get("/api/auth/users")
+
+    assert response.status_code == 403
+    assert_error_shape(response)

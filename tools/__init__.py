@@ -1,0 +1,1 @@
+"""The Pixelsmith engine: image tools as pure Python. Never imports Django."""

@@ -1,0 +1,46 @@
+"""The explicit list of tools, built once into a dict that fails loudly on duplicates.
+
+Adding a tool: write `tools/<tool_id_with_underscores>.py` exporting `TOOL`, then add
+the module name to TOOL_MODULES.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from tools.base import Tool
+
+TOOL_MODULES: tuple[str, ...] = (
+    "tools.resize",
+    "tools.crop",
+    "tools.rotate",
+    "tools.convert",
+    "tools.compress",
+    "tools.info",
+)
+
+
+class DuplicateToolError(RuntimeError):
+    """Two modules registered the same tool id."""
+
+
+@cache
+def _tools() -> dict[str, Tool]:
+    found: dict[str, Tool] = {}
+    for module_name in TOOL_MODULES:
+        tool: Tool = importlib.import_module(module_name).TOOL
+        if tool.id in found:
+            raise DuplicateToolError(f"tool id {tool.id!r} registered twice ({module_name})")
+        found[tool.id] = tool
+    return found
+
+
+def get(tool_id: str) -> Tool | None:
+    """The tool with this id, or None."""
+    return _tools().get(tool_id)
+
+
+def all_tools() -> list[Tool]:
+    """Every registered tool, in registry order."""
+    return list(_tools().values())

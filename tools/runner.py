@@ -1,0 +1,83 @@
+"""Running a tool: validate its settings, check its inputs, and keep libvips errors inside.
+
+The apps (inline views, queue workers, pipelines) call these two functions and nothing
+else of a tool, so the error contract holds in one place: a caller gets an `Output`, a
+`ToolError` (4xx), `Cancelled`, or a genuine bug (5xx) - never a raw `pyvips.Error`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pyvips
+from pydantic import ValidationError
+
+from tools import imaging
+from tools.base import Context, Inputs, Output, Source, Tool, ToolError, ToolSettings
+
+logger = logging.getLogger(__name__)
+
+# pydantic's message for a key the model does not define (extra="forbid").
+_READABLE = {"extra_forbidden": "unknown setting"}
+
+
+def validate_settings(tool: Tool, raw: Any) -> ToolSettings:
+    """Validate raw settings (parsed JSON) into the tool's model.
+
+    Raises INVALID_SETTINGS (400) with one readable line per problem, each naming its
+    field, e.g. `width: Input should be greater than or equal to 1`.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ToolError("INVALID_SETTINGS", "settings must be a JSON object", 400)
+    try:
+        return tool.parse_settings(raw)
+    except ValidationError as exc:
+        raise ToolError("INVALID_SETTINGS", readable_errors(exc), 400) from exc
+
+
+def readable_errors(exc: ValidationError) -> str:
+    """`field: message; other: message` from a pydantic ValidationError."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in error["loc"])
+        message = _READABLE.get(error["type"], error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)
+
+
+def _check_input_count(tool: Tool, count: int) -> None:
+    expected = {Inputs.NONE: (0, 0), Inputs.ONE: (1, 1), Inputs.TWO: (2, 2)}
+    low, high = expected.get(tool.inputs, (1, None))
+    if count < low or (high is not None and count > high):
+        wanted = {Inputs.NONE: "no file", Inputs.ONE: "one file", Inputs.TWO: "two files"}
+        raise ToolError(
+            "WRONG_INPUT_COUNT",
+            f"{tool.id} takes {wanted.get(tool.inputs, 'one or more files')}, got {count}",
+            400,
+        )
+
+
+def execute(
+    tool: Tool, sources: Sequence[Source], settings: ToolSettings | dict[str, Any], ctx: Context
+) -> Output:
+    """Run `tool` on `sources`; libvips failures become CORRUPT_IMAGE / PROCESSING_FAILED (422).
+
+    `settings` may be raw (a dict) or already validated. `ToolError` and `Cancelled` pass
+    through unchanged.
+    """
+    _check_input_count(tool, len(sources))
+    if not isinstance(settings, tool.settings):
+        settings = validate_settings(tool, settings)
+    ctx.check_cancelled()
+    try:
+        return tool.run(sources, settings, ctx)
+    except pyvips.Error as exc:
+        error = imaging.vips_error(exc)
+        # A corrupt upload is the user's problem; anything else may be ours.
+        level = logging.INFO if error.code == "CORRUPT_IMAGE" else logging.WARNING
+        logger.log(level, "%s failed in libvips: %s", tool.id, error.code, exc_info=True)
+        raise error from exc
