@@ -1,4 +1,5 @@
-"""Resize benchmark: a 12 MP JPEG to 800 px wide (JPEG q80, Lanczos3, no metadata).
+"""Resize benchmark: a 12 MP JPEG to 800 px wide (JPEG q80, Lanczos3, no metadata), and
+PERFORMANCE.md's HTTP anchor: a 1 MP JPEG to 400 px.
 
 Measures, in one run on one core each:
   - Pillow (thumbnail with reducing_gap=1.0, which uses JPEG draft mode): the baseline;
@@ -24,9 +25,9 @@ from pathlib import Path
 
 os.environ.setdefault("VIPS_CONCURRENCY", "1")  # one core, like the anchors in PERFORMANCE.md
 
-import httpx  # noqa: E402
-import pyvips  # noqa: E402
-from PIL import Image  # noqa: E402
+import httpx
+import pyvips
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -34,13 +35,16 @@ sys.path.insert(0, str(ROOT))
 from tools import imaging, registry, runner  # noqa: E402
 from tools.base import Context  # noqa: E402
 
-WIDTH = 800
+SCENARIOS = [  # (label, source width, source height, target width)
+    ("12 MP JPEG (4000x3000) -> 800 px", 4000, 3000, 800),
+    ("1 MP JPEG (1155x866) -> 400 px", 1155, 866, 400),
+]
 
 
-def make_photo(path: Path) -> None:
-    """A 4000×3000 JPEG with photographic texture (the fixture photo, enlarged, plus grain)."""
+def make_photo(path: Path, width: int, height: int) -> None:
+    """A JPEG with photographic texture (the fixture photo, enlarged, plus grain)."""
     base = pyvips.Image.new_from_file(str(ROOT / "tests/fixtures/photo.jpg"))
-    big = base.resize(4000 / base.width, vscale=3000 / base.height, kernel="lanczos3")
+    big = base.resize(width / base.width, vscale=height / base.height, kernel="lanczos3")
     grain = pyvips.Image.gaussnoise(big.width, big.height, sigma=10, mean=0)
     photo = (big + grain.bandjoin([grain, grain])).cast("uchar")
     photo.jpegsave(str(path), Q=90)
@@ -58,19 +62,19 @@ def rate(fn: Callable[[], object], n: int, rounds: int) -> float:
     return statistics.median(results)
 
 
-def pillow_resize(path: Path) -> bytes:
+def pillow_resize(path: Path, width: int) -> bytes:
     with Image.open(path) as im:
-        im.thumbnail((WIDTH, WIDTH * 10), Image.Resampling.LANCZOS, reducing_gap=1.0)
+        im.thumbnail((width, width * 10), Image.Resampling.LANCZOS, reducing_gap=1.0)
         out = io.BytesIO()
         im.save(out, "JPEG", quality=80)
         return out.getvalue()
 
 
-def tool_resize(path: Path, scratch: Path) -> bytes:
+def tool_resize(path: Path, scratch: Path, width: int) -> bytes:
     source = imaging.open_source(path, path.name)
     tool = registry.get("resize")
     assert tool is not None
-    output = runner.execute(tool, [source], {"width": WIDTH, "quality": 80}, Context(scratch))
+    output = runner.execute(tool, [source], {"width": width, "quality": 80}, Context(scratch))
     assert output.path is not None
     return output.path.read_bytes()
 
@@ -111,7 +115,7 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     raise SystemExit("server did not start")
 
 
-def http_rate(port: int, photo: Path, n: int, rounds: int, clients: int) -> float:
+def http_rate(port: int, photo: Path, width: int, n: int, rounds: int, clients: int) -> float:
     base = f"http://127.0.0.1:{port}"
     token = httpx.post(
         f"{base}/api/auth/login", json={"username": "admin", "password": "admin"}
@@ -123,7 +127,7 @@ def http_rate(port: int, photo: Path, n: int, rounds: int, clients: int) -> floa
         response = session.post(
             f"{base}/api/v1/tools/resize",
             files={"file": ("photo.jpg", data, "image/jpeg")},
-            data={"settings": f'{{"width": {WIDTH}, "quality": 80}}'},
+            data={"settings": f'{{"width": {width}, "quality": 80}}'},
         )
         assert response.status_code == 200, response.text[:200]
 
@@ -137,33 +141,18 @@ def http_rate(port: int, photo: Path, n: int, rounds: int, clients: int) -> floa
         return rate(batch, n // clients, rounds) * clients
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--n", type=int, default=30, help="images per round")
-    parser.add_argument("--port", type=int, default=13490)
-    args = parser.parse_args()
+def run_scenario(work: Path, port: int, args: argparse.Namespace, scenario: tuple) -> None:
+    label, src_w, src_h, width = scenario
+    photo = work / f"photo-{src_w}.jpg"
+    make_photo(photo, src_w, src_h)
+    check = pyvips.Image.new_from_buffer(tool_resize(photo, work / "s", width), "")
+    assert check.width == width, check.width
+    pillow = rate(lambda: pillow_resize(photo, width), args.n, args.rounds)
+    inproc = rate(lambda: tool_resize(photo, work / "s", width), args.n, args.rounds)
+    http1 = http_rate(port, photo, width, args.n, args.rounds, clients=1)
+    http2 = http_rate(port, photo, width, args.n, args.rounds, clients=2)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        photo = work / "photo-12mp.jpg"
-        make_photo(photo)
-        check = pyvips.Image.new_from_buffer(tool_resize(photo, work / "s"), "")
-        assert check.width == WIDTH, check.width
-
-        pillow = rate(lambda: pillow_resize(photo), args.n, args.rounds)
-        inproc = rate(lambda: tool_resize(photo, work / "s"), args.n, args.rounds)
-        server = start_server(work / "data", args.port)
-        try:
-            http1 = http_rate(args.port, photo, args.n, args.rounds, clients=1)
-            http2 = http_rate(args.port, photo, args.n, args.rounds, clients=2)
-        finally:
-            server.terminate()
-            server.wait()
-
-    print(
-        f"12 MP JPEG (4000x3000) -> {WIDTH} px JPEG q80; median of {args.rounds} rounds x {args.n}"
-    )
+    print(f"\n{label} JPEG q80; median of {args.rounds} rounds x {args.n}")
     print(f"{'path':<44}{'img/s':>8}{'vs Pillow':>11}{'vs in-process':>15}")
     rows = [
         ("Pillow thumbnail(reducing_gap=1.0)", pillow),
@@ -173,6 +162,24 @@ def main() -> None:
     ]
     for name, value in rows:
         print(f"{name:<44}{value:>8.1f}{value / pillow:>10.2f}x{value / inproc:>14.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--n", type=int, default=30, help="images per round")
+    parser.add_argument("--port", type=int, default=13490)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        server = start_server(work / "data", args.port)
+        try:
+            for scenario in SCENARIOS:
+                run_scenario(work, args.port, args, scenario)
+        finally:
+            server.terminate()
+            server.wait()
 
 
 if __name__ == "__main__":

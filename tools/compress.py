@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pyvips
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from tools import imaging
 from tools.base import Context, Output, Source, Tool, ToolSettings
@@ -44,7 +44,11 @@ class Settings(ToolSettings):
     quality: Quality = 80
     format: ImageFormat | None = Field(None, description="Default: the input's format.")
     targetSizeKB: float | None = Field(
-        None, gt=0, le=1_000_000, description="Largest acceptable file size, in KiB."
+        None,
+        gt=0,
+        le=1_000_000,
+        description="Largest acceptable file size, in KiB (also accepted as targetSizeKb).",
+        validation_alias=AliasChoices("targetSizeKB", "targetSizeKb"),
     )
 
 

@@ -37,6 +37,17 @@ class Settings(ToolSettings):
     background: HexColor | None = Field(
         None, description="Corner colour for angles that are not multiples of 90."
     )
+    # SnapOtter-style clients send the flips as two booleans; they add to `flip`.
+    horizontal: bool = Field(False, description="Mirror left-right (same as flip=horizontal).")
+    vertical: bool = Field(False, description="Mirror top-bottom (same as flip=vertical).")
+
+    def flips(self) -> list[str]:
+        """The mirror directions to apply, from `flip` and the two booleans."""
+        wanted = set(_FLIPS.get(self.flip, ()))
+        wanted |= {
+            d for d, on in (("horizontal", self.horizontal), ("vertical", self.vertical)) if on
+        }
+        return sorted(wanted)
 
 
 def rotate(image: pyvips.Image, angle: float, rgba: RGBA) -> pyvips.Image:
@@ -64,7 +75,7 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     ctx.progress(5, "reading header")
     # Random access: rotating by 90 reads the source in columns.
     image = imaging.load(source, ctx.max_megapixels)
-    for direction in _FLIPS.get(settings.flip, ()):
+    for direction in settings.flips():
         image = image.flip(direction)
     ctx.progress(30, "rotating")
     rgba = background_for(settings.background, fmt, imaging.ALPHA_FORMATS)

@@ -24,9 +24,19 @@ def first_upload(request: Request, fields: Sequence[str]) -> UploadedFile:
 
 
 def save_upload(upload: UploadedFile, directory: Path, name: str) -> Path:
-    """Write an upload into `directory` under a safe `name`, streaming in chunks."""
+    """Put an upload into `directory` under a safe `name`.
+
+    A large upload already sits in a temporary file on the same disk: it is moved, not
+    copied (Django's TemporaryUploadedFile tolerates its file having been moved).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / Path(name).name
+    if isinstance(upload, TemporaryUploadedFile):
+        try:
+            os.replace(upload.temporary_file_path(), target)
+            return target
+        except OSError:  # another file system: fall back to copying
+            pass
     with target.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)

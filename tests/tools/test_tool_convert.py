@@ -1,0 +1,54 @@
+"""convert: every output format, by sniffed format and pixel similarity."""
+
+from __future__ import annotations
+
+import pytest
+import pyvips
+
+from tools import convert, imaging, runner
+from tools.base import ToolError
+
+# Largest acceptable mean absolute difference per format at default quality.
+TOLERANCE = {"jpeg": 4, "png": 0.01, "webp": 4, "avif": 5, "tiff": 0.01, "gif": 8, "heif": 5}
+
+
+@pytest.mark.parametrize("fmt", list(TOLERANCE))
+def test_it_writes_each_format(fmt: str, transparent, run_tool, img) -> None:
+    output = run_tool("convert", transparent, {"format": fmt})
+    assert imaging.sniff(output.path) == fmt
+    assert output.media_type == imaging.media_type(fmt)
+    assert output.filename == f"image{imaging.extension(fmt)}"
+    pixels, original = img.decode(output.path), img.decode(transparent.path)
+    assert pixels.shape[:2] == (300, 451)
+    opaque = original[..., 3] == 255  # colour under full alpha; edges differ by premultiply
+    assert img.mad(pixels[opaque][:, None], original[opaque][:, None]) < TOLERANCE[fmt]
+    if fmt == "jpeg":
+        assert pixels.shape[2] == 3 and pixels[0, 0].min() > 245  # flattened onto white
+    else:
+        assert pixels.shape[2] == 4 and pixels[0, 0, 3] < 5  # alpha kept
+    assert ("pillow-heif" in output.engine) == (fmt == "heif")
+
+
+def test_it_accepts_common_aliases() -> None:
+    assert runner.validate_settings(convert.TOOL, {"format": "JPG"}).format == "jpeg"  # type: ignore[attr-defined]
+    assert runner.validate_settings(convert.TOOL, {"format": "heic"}).format == "heif"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", [{}, {"format": "bmp"}, {"format": "png", "quality": 0}])
+def test_it_rejects_bad_settings(raw: dict) -> None:
+    with pytest.raises(ToolError) as caught:
+        runner.validate_settings(convert.TOOL, raw)
+    assert caught.value.code == "INVALID_SETTINGS"
+
+
+def test_quality_changes_the_size(photo, run_tool) -> None:
+    low = run_tool("convert", photo, {"format": "webp", "quality": 20}).path
+    high = run_tool("convert", photo, {"format": "webp", "quality": 95}).path
+    assert low.stat().st_size < high.stat().st_size
+
+
+def test_it_drops_exif_but_applies_orientation(photo_rotated, run_tool, img) -> None:
+    output = run_tool("convert", photo_rotated, {"format": "png"})
+    image = pyvips.Image.new_from_file(str(output.path))
+    assert (image.width, image.height) == (600, 400)
+    assert image.get_typeof("exif-data") == 0

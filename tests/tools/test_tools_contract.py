@@ -1,0 +1,52 @@
+"""The contract every registered tool keeps, checked over the whole registry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tools import imaging, registry, runner
+from tools.base import OutputKind, Tool, ToolSettings
+
+# The least a caller must send for each tool; tools not listed run with {}.
+MINIMAL_SETTINGS = {
+    "resize": {"width": 100},
+    "crop": {"aspectRatio": 1},
+    "convert": {"format": "png"},
+}
+TOOLS = registry.all_tools()
+
+
+def test_the_registry_lists_the_essentials() -> None:
+    ids = [tool.id for tool in TOOLS]
+    assert len(ids) == len(set(ids)) == len(registry.TOOL_MODULES)
+    assert {"resize", "crop", "rotate", "convert", "compress", "info"} <= set(ids)
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.id)
+def test_it_describes_itself(tool: Tool) -> None:
+    assert tool.id and tool.name and tool.category and tool.description
+    assert tool.run.__module__ == "tools." + tool.id.replace("-", "_")
+    assert issubclass(tool.settings, ToolSettings)
+    assert tool.settings.model_config.get("extra") == "forbid"
+    described = json.loads(json.dumps(tool.describe()))
+    assert described["settings"]["type"] == "object"
+    assert tool.run.__doc__ and tool.settings.__doc__
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.id)
+def test_it_runs_on_the_photo(tool: Tool, photo, ctx) -> None:
+    settings = runner.validate_settings(tool, MINIMAL_SETTINGS.get(tool.id, {}))
+    output = runner.execute(tool, [photo], settings, ctx)
+    assert output.kind == tool.output
+    assert output.engine
+    if output.kind == OutputKind.JSON:
+        json.dumps(output.data, allow_nan=False)
+        return
+    assert output.path is not None and output.path.stat().st_size > 0
+    assert output.path.parent == ctx.scratch_dir
+    fmt = imaging.sniff(output.path)
+    assert fmt is not None
+    assert output.media_type == imaging.media_type(fmt)
+    assert output.filename.endswith(imaging.extension(fmt))
