@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.siteconfig",
     "apps.branding",
     "apps.jobs",
+    "apps.pipelines",
     "apps.toolsapi",
     "apps.web",
 ]
@@ -112,6 +113,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 JOB_TIMEOUT_S = env_int("JOB_TIMEOUT_S", 1800, minimum=10)
+JOB_RESULT_TTL_HOURS = env_int("JOB_RESULT_TTL_HOURS", 24, minimum=1)
+# A processing job whose worker has not written a heartbeat for this long is lost.
+JOB_HEARTBEAT_S = env_int("JOB_HEARTBEAT_S", 5, minimum=1)
+JOB_STALE_S = env_int("JOB_STALE_S", 60, minimum=5)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
+CONCURRENT_JOBS = env_int("CONCURRENT_JOBS", 3, minimum=1)
+# A synchronous request waits this long for its queued job, then answers 202 with the job's URLs.
+SYNC_WAIT_S = env_int("SYNC_WAIT_S", 600, minimum=1)
+MAX_BATCH_SIZE = env_int("MAX_BATCH_SIZE", 200, minimum=1)
+MAX_PIPELINE_STEPS = env_int("MAX_PIPELINE_STEPS", 20, minimum=1)
+# Send GPU tools to the `gpu` queue; only when a worker with Q_CLUSTER_NAME=gpu runs.
+GPU_QUEUE = env_bool("GPU_QUEUE", False)
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1)
 Q_CLUSTER = {
     "name": "cpu",
@@ -119,8 +132,11 @@ Q_CLUSTER = {
     "timeout": JOB_TIMEOUT_S,
     # retry must exceed timeout, or a long job would be handed to a second worker.
     "retry": JOB_TIMEOUT_S + 60,
-    "max_attempts": 2,
+    # Delivery is at-most-once from our side: apps.jobs.execute claims a job with its
+    # attempt number, and apps.jobs.maintenance requeues jobs whose worker died.
+    "max_attempts": 1,
     "catch_up": False,
+    "save_limit": -1,  # Job rows are the record; don't keep django-q's copies of successes
     "label": "Jobs",
     # GPU work goes to its own queue: a worker started with Q_CLUSTER_NAME=gpu serves it.
     "ALT_CLUSTERS": {"gpu": {"workers": 1}},

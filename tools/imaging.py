@@ -361,6 +361,17 @@ def vips_message(exc: pyvips.Error, default: str = "image processing failed") ->
     return re.sub(r"\"?(/[^\s\"/]+){2,}/?\"?", lambda m: Path(m.group().strip('"')).name, text)
 
 
+def decodes_cleanly(source: Source, max_megapixels: int) -> bool:
+    """Whether the whole file decodes. Only used after a failure, to decide whom to blame:
+    libvips keeps one error text for the whole process, so under concurrency the message
+    of a failed decode may be another thread's, while the return code is always ours."""
+    try:
+        load(source, max_megapixels, access="sequential", autorotate=False).avg()
+    except (pyvips.Error, ToolError):
+        return False
+    return True
+
+
 def vips_error(exc: pyvips.Error) -> ToolError:
     """Map a libvips failure to CORRUPT_IMAGE (the input) or PROCESSING_FAILED (the rest)."""
     text = f"{exc.message}\n{exc.detail}"

@@ -77,6 +77,9 @@ def execute(
         return tool.run(sources, settings, ctx)
     except pyvips.Error as exc:
         error = imaging.vips_error(exc)
+        broken = [s for s in sources if not imaging.decodes_cleanly(s, ctx.max_megapixels)]
+        if error.code != "CORRUPT_IMAGE" and broken:
+            error = ToolError("CORRUPT_IMAGE", f"{broken[0].name} could not be decoded", 422)
         # A corrupt upload is the user's problem; anything else may be ours.
         level = logging.INFO if error.code == "CORRUPT_IMAGE" else logging.WARNING
         logger.log(level, "%s failed in libvips: %s", tool.id, error.code, exc_info=True)

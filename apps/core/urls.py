@@ -4,6 +4,9 @@ from apps.accounts import views as accounts
 from apps.apikeys import views as apikeys
 from apps.branding import views as branding
 from apps.core import views as core
+from apps.jobs import sse
+from apps.jobs import views as jobs
+from apps.pipelines import views as pipelines
 from apps.siteconfig import views as siteconfig
 from apps.teams import views as teams
 from apps.toolsapi import views as toolsapi
@@ -28,6 +31,22 @@ v1_urls = [
     path("settings", siteconfig.SettingsView.as_view()),
     path("settings/<str:key>", siteconfig.SettingDetailView.as_view()),
     path("branding/logo", branding.LogoView.as_view()),
+    path("jobs", jobs.JobListView.as_view()),
+    path("jobs/<uuid:job_id>", jobs.JobDetailView.as_view()),
+    path("jobs/<uuid:job_id>/download", jobs.JobDownloadView.as_view()),
+    path("jobs/<uuid:job_id>/cancel", jobs.JobCancelView.as_view()),
+    path("jobs/<uuid:job_id>/progress", sse.progress),
+    path("queue/status", jobs.QueueStatusView.as_view()),
+    path("queue/history", jobs.QueueHistoryView.as_view()),
+    path("pipeline/execute", pipelines.PipelineExecuteView.as_view()),
+    path("pipeline/batch", pipelines.PipelineBatchView.as_view()),
+    path("pipeline/save", pipelines.PipelineSaveView.as_view()),
+    path("pipeline/list", pipelines.PipelineListView.as_view()),
+    path("pipeline/tools", pipelines.PipelineToolsView.as_view()),
+    path("pipeline/<uuid:pipeline_id>", pipelines.PipelineDetailView.as_view()),
+    path("pipeline/<uuid:pipeline_id>/execute", pipelines.SavedPipelineExecuteView.as_view()),
+    path("pipeline/<uuid:pipeline_id>/batch", pipelines.SavedPipelineBatchView.as_view()),
     path("tools", toolsapi.ToolListView.as_view()),
+    path("tools/<slug:tool_id>/batch", toolsapi.BatchView.as_view()),
     path("tools/<slug:tool_id>", toolsapi.ToolView.as_view()),
 ]

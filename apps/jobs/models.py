@@ -1,13 +1,15 @@
-"""Every tool call is a Job row, so each response can name its job (X-Job-Id)."""
+"""Every tool call, batch and pipeline is a Job row: its state, progress and result."""
 
 import uuid
 
 from django.conf import settings
 from django.db import models
 
+TERMINAL = ("completed", "failed", "cancelled")
+
 
 class Job(models.Model):
-    """One unit of work and its outcome."""
+    """One unit of work, from submission to result (or error), persisted across restarts."""
 
     class Status(models.TextChoices):
         QUEUED = "queued"
@@ -15,6 +17,12 @@ class Job(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
+
+    class Kind(models.TextChoices):
+        TOOL = "tool"
+        BATCH = "batch"
+        PIPELINE = "pipeline"
+        PIPELINE_BATCH = "pipeline-batch"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -24,23 +32,53 @@ class Job(models.Model):
         blank=True,
         related_name="jobs",
     )
-    kind = models.CharField(max_length=20, default="tool")
-    tool_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TOOL)
+    tool_id = models.CharField(max_length=64, blank=True)
+    # tool calls: the tool's settings; pipelines: {"steps": [...], "pipelineId": ...}
     settings = models.JSONField(default=dict)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    queue = models.CharField(max_length=10, default="cpu")
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    percent = models.FloatField(default=0)
+    stage = models.CharField(max_length=100, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    items_total = models.PositiveIntegerField(default=0)
+    items_done = models.PositiveIntegerField(default=0)
+    items_failed = models.PositiveIntegerField(default=0)
     input_names = models.JSONField(default=list)
-    result_name = models.CharField(max_length=255, blank=True)
+    input_size = models.BigIntegerField(default=0)  # bytes uploaded, for X-Original-Size
+    result_name = models.CharField(max_length=255, blank=True)  # the download name
+    result_file = models.CharField(max_length=500, blank=True)  # path under DATA_DIR
     result_size = models.BigIntegerField(null=True, blank=True)
+    result_media_type = models.CharField(max_length=100, blank=True)
+    result_json = models.JSONField(null=True, blank=True)
+    result_info = models.JSONField(default=dict, blank=True)
     engine = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=200, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True)  # HTTP status
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.tool_id} job {self.id} ({self.status})"
+        return f"{self.kind} {self.tool_id} job {self.id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

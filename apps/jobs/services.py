@@ -1,82 +1,93 @@
-"""Running a tool as a Job: the row, the scratch directory, the outcome.
-
-Today every call runs inline in the request; the queue (django-q2 `cpu`/`gpu`
-clusters) takes over for slow tools, batches and pipelines.
-"""
+"""Creating jobs, sending them to a worker (or running them inline), waiting for them."""
 
 from __future__ import annotations
 
-import logging
-import shutil
+import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.core.files.uploadedfile import UploadedFile
+from django_q.tasks import async_task
 
+from apps.core.uploads import save_upload
+from apps.jobs import storage
+from apps.jobs.execute import run_job
 from apps.jobs.models import Job
-from tools import runner
-from tools.base import Context, Output, Source, Tool, ToolError, ToolSettings
+from tools import imaging
+from tools.base import Tool, ToolError
 
-log = logging.getLogger(__name__)
-
-
-def scratch_dir(job: Job) -> Path:
-    return settings.TMP_DIR / "jobs" / str(job.id)
+TASK = "apps.jobs.execute.run_job"
 
 
-def start_job(tool: Tool, owner: Any, raw_settings: dict[str, Any], input_names: list[str]) -> Job:
-    return Job.objects.create(
-        owner=owner if owner is not None and owner.is_authenticated else None,
-        kind="tool",
-        tool_id=tool.id,
-        settings=raw_settings,
-        input_names=input_names,
-        status=Job.Status.PROCESSING,
-        started_at=timezone.now(),
-    )
+def owner_of(user: Any) -> Any:
+    return user if user is not None and user.is_authenticated else None
 
 
-def fail_job(job: Job, code: str, message: str) -> None:
-    job.status = Job.Status.FAILED
-    job.error_code = code
-    job.error_message = message
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+def queue_for(tool: Tool | None) -> str:
+    return "gpu" if tool is not None and tool.device == "gpu" and settings.GPU_QUEUE else "cpu"
 
 
-def complete_job(job: Job, output: Output) -> None:
-    job.status = Job.Status.COMPLETED
-    job.engine = output.engine
-    job.model = output.model or ""
-    job.result_name = output.filename
-    job.result_size = output.path.stat().st_size if output.path else None
-    job.finished_at = timezone.now()
-    job.save(
-        update_fields=["status", "engine", "model", "result_name", "result_size", "finished_at"]
-    )
+def create_job(
+    kind: str,
+    user: Any,
+    uploads: Sequence[UploadedFile],
+    *,
+    tool: Tool | None = None,
+    **fields: Any,
+) -> Job:
+    """A queued Job with its uploads stored and sniffed; a bad file fails the request, not later.
 
-
-def run_inline(
-    job: Job, tool: Tool, sources: Sequence[Source], tool_settings: ToolSettings
-) -> Output:
-    """Run the tool now; the job row records the outcome either way."""
-    ctx = Context(
-        scratch_dir=scratch_dir(job) / "out",
-        max_megapixels=settings.MAX_MEGAPIXELS,
+    For batches a file that is not an image is kept: it fails alone, inside the batch.
+    """
+    job = Job.objects.create(
+        kind=kind,
+        owner=owner_of(user),
+        tool_id=tool.id if tool else fields.pop("tool_id", ""),
+        queue=queue_for(tool),
+        input_names=[imaging.display_name(u.name or f"file-{i}") for i, u in enumerate(uploads)],
+        input_size=sum(u.size or 0 for u in uploads),
+        items_total=len(uploads) if kind in (Job.Kind.BATCH, Job.Kind.PIPELINE_BATCH) else 0,
+        **fields,
     )
     try:
-        output = runner.execute(tool, sources, tool_settings, ctx)
+        for index, upload in enumerate(uploads):
+            path = save_upload(upload, storage.inputs_dir(job), str(index))
+            if kind in (Job.Kind.TOOL, Job.Kind.PIPELINE):
+                imaging.open_source(path, job.input_names[index])
     except ToolError as exc:
-        fail_job(job, exc.code, exc.message)
+        storage.discard_all(job)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            error_code=exc.code,
+            error_message=exc.message,
+            error_status=exc.status,
+        )
         raise
-    except Exception:
-        fail_job(job, "INTERNAL_ERROR", "The tool failed unexpectedly")
-        raise
-    complete_job(job, output)
-    return output
+    return job
 
 
-def discard_scratch(job: Job) -> None:
-    shutil.rmtree(scratch_dir(job), ignore_errors=True)
+def enqueue(job: Job) -> None:
+    """Hand the job to a worker. Call it outside a transaction: the row must be visible."""
+    attempt = job.attempts + 1
+    cluster = job.queue if job.queue != "cpu" else None
+    async_task(TASK, str(job.pk), attempt, cluster=cluster, task_name=f"job-{job.pk}-{attempt}")
+
+
+def run_now(job: Job) -> Job:
+    """Run a (fast) job in this thread; returns the finished row."""
+    run_job(str(job.pk), job.attempts + 1)
+    job.refresh_from_db()
+    return job
+
+
+def wait_for(job: Job, timeout: float | None = None) -> Job:
+    """Poll the row until the job ends (or `timeout` passes); returns the fresh row."""
+    deadline = time.monotonic() + (timeout or settings.SYNC_WAIT_S)
+    delay = 0.02
+    while True:
+        job.refresh_from_db()
+        if job.finished or time.monotonic() >= deadline:
+            return job
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)

@@ -98,4 +98,33 @@ def add_tool_paths(
                 "responses": _responses(tool),
             }
         }
+        if tool.inputs is Inputs.ONE:
+            paths[f"/api/v1/tools/{tool.id}/batch"] = {
+                "post": _batch_operation(tool, settings_name)
+            }
     return result
+
+
+def _batch_operation(tool: Tool, settings_name: str) -> dict[str, Any]:
+    """POST /api/v1/tools/<id>/batch: the same settings, `files` × N, a ZIP back."""
+    body = _request_body(tool, settings_name)
+    schema = body["content"]["multipart/form-data"]["schema"]
+    schema["properties"].pop("file", None)
+    schema["properties"]["files"] = {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+    }
+    schema["required"] = ["files"]
+    zip_ok = {
+        "description": "ZIP of the results with manifest.json (headers X-Job-Id, X-File-Results)",
+        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    }
+    return {
+        "operationId": f"tool_{tool.id.replace('-', '_')}_batch",
+        "summary": f"{tool.name} (batch)",
+        "description": f"{tool.description} Many files at once; one failing file does not fail "
+        "the batch. Prefer: respond-async answers 202 with the job's URLs.",
+        "tags": [f"tools: {tool.category}"],
+        "requestBody": body,
+        "responses": {**_responses(tool), "200": zip_ok},
+    }

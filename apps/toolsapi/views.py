@@ -1,13 +1,12 @@
-"""/api/v1/tools: the catalog, and POST /api/v1/tools/<toolId> to run one tool."""
+"""/api/v1/tools: the catalog, POST /api/v1/tools/<toolId> to run one tool, and /batch."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,12 +14,12 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
-from apps.core.uploads import save_upload
+from apps.jobs import responses
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 from apps.siteconfig.registry import get_setting
-from tools import imaging, registry, runner
-from tools.base import Inputs, Output, OutputKind, Source, Tool, ToolError
+from tools import registry, runner
+from tools.base import Inputs, Tool
 
 # Multipart field names for each input kind; later names are accepted aliases.
 FILE_FIELDS = ("file", "image")
@@ -88,49 +87,22 @@ def uploads_for(tool: Tool, request: Request) -> list[UploadedFile]:
     return [main, second]
 
 
-def store_sources(job: Job, uploads: list[UploadedFile]) -> list[Source]:
-    folder = jobs.scratch_dir(job) / "in"
-    sources = []
-    for index, upload in enumerate(uploads):
-        name = upload.name or f"upload-{index}"
-        path = save_upload(upload, folder, f"{index}")
-        sources.append(imaging.open_source(path, name))
-    return sources
+def wants_async(request: Request) -> bool:
+    """`Prefer: respond-async` (RFC 7240) or a form field async=true."""
+    prefer = request.META.get("HTTP_PREFER", "").lower()
+    flag = str(request.data.get("async", "")).lower() if isinstance(request.data, dict) else ""
+    return "respond-async" in prefer or flag in {"1", "true", "yes"}
 
 
-def download_name(tool: Tool, sources: list[Source], output: Output) -> str:
-    stem = Path(sources[0].name).stem if sources else tool.id
-    extension = Path(output.filename).suffix
-    return f"{stem or 'image'}_{tool.id}{extension}"
-
-
-def file_response(job: Job, tool: Tool, sources: list[Source], output: Output) -> FileResponse:
-    assert output.path is not None
-    handle = output.path.open("rb")
-    # POSIX keeps the open file readable after its directory is removed, so the
-    # scratch space is gone the moment the response starts streaming.
-    jobs.discard_scratch(job)
-    response = FileResponse(
-        handle,
-        content_type=output.media_type,
-        as_attachment=True,
-        filename=download_name(tool, sources, output),
-    )
-    # Fewer, larger chunks: under ASGI each chunk of a file is a thread hop.
-    response.block_size = 512 * 1024
-    response["X-Original-Size"] = str(sum(s.size for s in sources))
-    response["X-Processed-Size"] = str(job.result_size or 0)
-    return response
-
-
-def result_headers(response: Any, job: Job, output: Output) -> Any:
-    response["X-Job-Id"] = str(job.id)
-    response["X-Engine"] = output.engine
-    if output.model:
-        response["X-Model"] = output.model
-    if output.extras:
-        response["X-Result-Info"] = json.dumps(output.extras, default=str)
-    return response
+def submit(request: Request, job: Job, inline: bool) -> Any:
+    """Run or queue the job; answer 202 (async) or wait and answer with its result."""
+    if wants_async(request):
+        jobs.enqueue(job)
+        return responses.accepted(job)
+    if inline:
+        return responses.result_of(request, jobs.run_now(job))
+    jobs.enqueue(job)
+    return responses.result_of(request, jobs.wait_for(job))
 
 
 class ToolListView(APIView):
@@ -159,21 +131,51 @@ class ToolView(APIView):
     def post(self, request: Request, tool_id: str) -> Any:
         tool = enabled_tool(tool_id)
         raw_settings = parse_settings_field(request)
-        tool_settings = runner.validate_settings(tool, raw_settings)
+        runner.validate_settings(tool, raw_settings)  # a bad setting never becomes a job
         uploads = uploads_for(tool, request)
-        job = jobs.start_job(tool, request.user, raw_settings, [u.name or "" for u in uploads])
-        try:
-            sources = store_sources(job, uploads)
-        except ToolError as exc:
-            jobs.discard_scratch(job)
-            jobs.fail_job(job, exc.code, exc.message)
-            raise
-        try:
-            output = jobs.run_inline(job, tool, sources, tool_settings)
-        except BaseException:
-            jobs.discard_scratch(job)
-            raise
-        if output.kind is OutputKind.JSON:
-            jobs.discard_scratch(job)
-            return result_headers(Response(output.data), job, output)
-        return result_headers(file_response(job, tool, sources, output), job, output)
+        job = jobs.create_job(
+            Job.Kind.TOOL, request.user, uploads, tool=tool, settings=raw_settings
+        )
+        return submit(request, job, inline=tool.inline)
+
+
+def batch_uploads(request: Request) -> list[UploadedFile]:
+    """The files of a batch, in upload order: 1 to MAX_BATCH_SIZE of them.
+
+    `files` is the documented field; repeated `file` fields are accepted too.
+    """
+    files = request.FILES.getlist(MANY_FILES_FIELD) or request.FILES.getlist(FILE_FIELDS[0])
+    if not files:
+        raise ApiError(400, "NO_FILE", "No files uploaded: send multipart fields 'files'")
+    if len(files) > settings.MAX_BATCH_SIZE:
+        raise ApiError(
+            400,
+            "TOO_MANY_FILES",
+            f"{len(files)} files sent; a batch takes at most {settings.MAX_BATCH_SIZE}",
+        )
+    return files
+
+
+class BatchView(APIView):
+    """POST runs a one-image tool on each uploaded file; the answer is a ZIP + manifest.json.
+
+    A batch always runs on a worker (CONCURRENT_JOBS files at a time); the request waits
+    for it unless it asks for async. A file that fails does not fail the batch.
+    """
+
+    permission_classes = [CanUseTools]
+
+    @extend_schema(exclude=True)
+    def post(self, request: Request, tool_id: str) -> Any:
+        tool = enabled_tool(tool_id)
+        if tool.inputs is not Inputs.ONE:
+            raise ApiError(
+                400, "NOT_BATCHABLE", f"{tool.id} does not take one image, so it cannot batch"
+            )
+        raw_settings = parse_settings_field(request)
+        runner.validate_settings(tool, raw_settings)  # a bad setting never becomes a job
+        uploads = batch_uploads(request)
+        job = jobs.create_job(
+            Job.Kind.BATCH, request.user, uploads, tool=tool, settings=raw_settings
+        )
+        return submit(request, job, inline=False)

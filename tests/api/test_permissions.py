@@ -4,18 +4,22 @@ Each row is (method, path, body) and the status each kind of caller gets: anonym
 a user's session, an admin's session, a user's API key, an admin's API key.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.accounts.models import User
 from apps.apikeys.models import ApiKey
 from apps.branding.views import logo_path
 from apps.core.tokens import sha256_hex
+from apps.jobs.models import Job
+from apps.pipelines.models import Pipeline
 from apps.teams.models import Team
 from tests.factories import PASSWORD, TeamFactory
 
@@ -36,12 +40,29 @@ def assert_error_shape(response) -> None:
 
 @dataclass
 class World:
-    """What the rows act on: bob (a plain user), a spare team and a key of bob's."""
+    """What the rows act on: bob (a plain user), a spare team, a key and two jobs of bob's."""
 
     bob: User
     spare: Team
     bob_key: ApiKey
+    bob_job: Job  # completed, its result on disk
+    bob_queued: Job
+    bob_pipeline: Pipeline
     clients: dict[str, Any] = field(default_factory=dict)
+
+
+STEPS = [{"toolId": "resize", "settings": {"width": 16}}]
+
+
+def photos(field: str, count: int) -> dict[str, Any]:
+    """A multipart body with `count` photos under `field` (and the pipeline steps)."""
+    data = (FIXTURES / "photo.jpg").read_bytes()
+    files = [SimpleUploadedFile(f"p{i}.jpg", data, "image/jpeg") for i in range(count)]
+    return {
+        field: files if count > 1 else files[0],
+        "settings": json.dumps(STEPS[0]["settings"]),
+        "pipeline": json.dumps(STEPS),
+    }
 
 
 def logo_upload() -> SimpleUploadedFile:
@@ -51,13 +72,20 @@ def logo_upload() -> SimpleUploadedFile:
 @dataclass(frozen=True)
 class Row:
     method: str
-    path: str  # formatted with the World: {bob}, {spare}, {bob_key}
+    path: str  # formatted with the World's ids: {bob}, {spare}, {bob_key}, {bob_job}, …
     expected: tuple[int, int, int, int, int]  # in ACTORS order
     body: Callable[[], Any] | None = None
     multipart: bool = False
 
     def send(self, client, world: World):
-        url = self.path.format(bob=world.bob.id, spare=world.spare.id, bob_key=world.bob_key.id)
+        url = self.path.format(
+            bob=world.bob.id,
+            spare=world.spare.id,
+            bob_key=world.bob_key.id,
+            bob_job=world.bob_job.id,
+            bob_queued=world.bob_queued.id,
+            bob_pipeline=world.bob_pipeline.id,
+        )
         data = self.body() if self.body else None
         fmt = "multipart" if self.multipart else "json"
         return getattr(client, self.method.lower())(url, data, format=fmt)
@@ -114,6 +142,52 @@ ROWS = {
         "POST", "/api/v1/branding/logo", ADMIN, lambda: {"file": logo_upload()}, multipart=True
     ),
     "logo-delete": Row("DELETE", "/api/v1/branding/logo", ADMIN),
+    # jobs and the queue: another user's job is 404 unless admin
+    "jobs-list": Row("GET", "/api/v1/jobs", AUTH),
+    "job-detail-others": Row("GET", "/api/v1/jobs/{bob_job}", (401, 404, 200, 404, 200)),
+    "job-download-others": Row("GET", "/api/v1/jobs/{bob_job}/download", (401, 404, 200, 404, 200)),
+    "job-progress-others": Row("GET", "/api/v1/jobs/{bob_job}/progress", (401, 404, 200, 404, 200)),
+    "job-cancel-others": Row("POST", "/api/v1/jobs/{bob_queued}/cancel", (401, 404, 200, 404, 200)),
+    "queue-status": Row("GET", "/api/v1/queue/status", AUTH),
+    "queue-history": Row("GET", "/api/v1/queue/history", AUTH),
+    # batches and pipelines: anyone signed in; another user's saved pipeline is 404 unless admin
+    "tool-batch": Row(
+        "POST", "/api/v1/tools/resize/batch", AUTH, lambda: photos("files", 2), multipart=True
+    ),
+    "pipeline-execute": Row(
+        "POST", "/api/v1/pipeline/execute", AUTH, lambda: photos("file", 1), multipart=True
+    ),
+    "pipeline-batch": Row(
+        "POST", "/api/v1/pipeline/batch", AUTH, lambda: photos("files", 2), multipart=True
+    ),
+    "pipeline-save": Row(
+        "POST",
+        "/api/v1/pipeline/save",
+        (401, 201, 201, 201, 201),
+        lambda: {"name": "p", "steps": STEPS},
+    ),
+    "pipeline-list": Row("GET", "/api/v1/pipeline/list", AUTH),
+    "pipeline-tools": Row("GET", "/api/v1/pipeline/tools", AUTH),
+    "pipeline-detail-others": Row(
+        "GET", "/api/v1/pipeline/{bob_pipeline}", (401, 404, 200, 404, 200)
+    ),
+    "pipeline-run-others": Row(
+        "POST",
+        "/api/v1/pipeline/{bob_pipeline}/execute",
+        (401, 404, 200, 404, 200),
+        lambda: photos("file", 1),
+        multipart=True,
+    ),
+    "pipeline-batch-others": Row(
+        "POST",
+        "/api/v1/pipeline/{bob_pipeline}/batch",
+        (401, 404, 200, 404, 200),
+        lambda: photos("files", 2),
+        multipart=True,
+    ),
+    "pipeline-delete-others": Row(
+        "DELETE", "/api/v1/pipeline/{bob_pipeline}", (401, 404, 200, 404, 200)
+    ),
     # tools and health
     "tools-list": Row("GET", "/api/v1/tools", AUTH),
     "tool-describe": Row("GET", "/api/v1/tools/resize", AUTH),
@@ -131,6 +205,9 @@ def world(admin_user, user, other_user, session_token, api_key_for, client_for) 
         bob=other_user,
         spare=TeamFactory(name="Spare"),
         bob_key=ApiKey.objects.get(key_hash=sha256_hex(bob_raw)),
+        bob_job=finished_job_of(other_user),
+        bob_queued=Job.objects.create(owner=other_user, tool_id="resize"),
+        bob_pipeline=Pipeline.objects.create(owner=other_user, name="bob's", steps=STEPS),
         clients={
             "anonymous": client_for(None),
             "user_session": client_for(session_token(user)),
@@ -139,6 +216,18 @@ def world(admin_user, user, other_user, session_token, api_key_for, client_for) 
             "admin_key": client_for(api_key_for(admin_user)),
         },
     )
+
+
+def finished_job_of(owner: User) -> Job:
+    job = Job.objects.create(owner=owner, tool_id="resize", status=Job.Status.COMPLETED)
+    result = settings.DATA_DIR / "jobs" / str(job.id) / "out" / "result.jpg"
+    result.parent.mkdir(parents=True)
+    result.write_bytes((FIXTURES / "photo.jpg").read_bytes())
+    job.result_file = str(result.relative_to(settings.DATA_DIR))
+    job.result_name, job.result_media_type = "photo_resize.jpg", "image/jpeg"
+    job.finished_at = job.created_at
+    job.save()
+    return job
 
 
 CASES = [
@@ -167,6 +256,9 @@ def test_every_route_of_the_api_is_in_the_table():
         row.path.replace("{bob}", "<uuid:user_id>")
         .replace("{spare}", "<uuid:team_id>")
         .replace("{bob_key}", "<uuid:key_id>")
+        .replace("{bob_job}", "<uuid:job_id>")
+        .replace("{bob_queued}", "<uuid:job_id>")
+        .replace("{bob_pipeline}", "<uuid:pipeline_id>")
         .replace("/resize", "/<slug:tool_id>")
         .replace("/loginAttemptLimit", "/<str:key>")
         for row in ROWS.values()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 import pyvips
@@ -149,3 +150,34 @@ def test_tools_without_inputs_take_none(ctx: Context) -> None:
         output=OutputKind.JSON,
     )
     assert runner.execute(tool, [], {}, ctx).data == {"n": 0}
+
+
+def test_a_corrupt_file_is_blamed_even_while_other_threads_use_libvips(
+    truncated_jpeg: Source, photo: Source, tmp_path: Path
+) -> None:
+    """libvips keeps one error text per process: under concurrency the message of a failed
+    decode can be another thread's. The runner re-checks the input, so the code holds."""
+    import threading
+
+    tool = registry.get("resize")
+    assert tool is not None
+    stop = threading.Event()
+
+    def busy(n: int) -> None:
+        while not stop.is_set():
+            runner.execute(tool, [photo], {"width": 300}, Context(tmp_path / f"busy{n}"))
+
+    threads = [threading.Thread(target=busy, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    codes = []
+    try:
+        for _ in range(20):
+            with pytest.raises(ToolError) as caught:
+                runner.execute(tool, [truncated_jpeg], {"width": 100}, Context(tmp_path / "bad"))
+            codes.append(caught.value.code)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert set(codes) == {"CORRUPT_IMAGE"}

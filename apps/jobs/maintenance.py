@@ -1,0 +1,100 @@
+"""Scheduled upkeep: recover jobs whose worker died, expire old results, tidy auth tables.
+
+`recover_lost_jobs` runs every minute on the cluster (schedules in migration 0002), so
+a job is never left "processing": a job whose heartbeat stopped is requeued once more
+(JOB_MAX_ATTEMPTS in all) or failed with WORKER_LOST; one past JOB_TIMEOUT_S fails with
+JOB_TIMEOUT.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.accounts import limiter
+from apps.accounts.sessions import purge_expired
+from apps.jobs import storage
+from apps.jobs.models import Job
+
+log = logging.getLogger(__name__)
+
+
+def recover_lost_jobs() -> dict[str, int]:
+    """Requeue or fail processing jobs with a stale heartbeat; fail those over the timeout."""
+    from apps.jobs.services import enqueue  # services imports execute, which is heavier
+
+    now = timezone.now()
+    counts = {"requeued": 0, "lost": 0, "timedOut": 0}
+    timed_out = Job.objects.filter(
+        status=Job.Status.PROCESSING,
+        started_at__lt=now - timedelta(seconds=settings.JOB_TIMEOUT_S),
+    )
+    counts["timedOut"] = timed_out.update(
+        status=Job.Status.FAILED,
+        error_code="JOB_TIMEOUT",
+        error_status=504,
+        finished_at=now,
+        error_message=f"The job ran past JOB_TIMEOUT_S ({settings.JOB_TIMEOUT_S} s)",
+    )
+    stale = Job.objects.filter(
+        status=Job.Status.PROCESSING,
+        heartbeat_at__lt=now - timedelta(seconds=settings.JOB_STALE_S),
+    )
+    for job in stale:
+        if job.attempts < settings.JOB_MAX_ATTEMPTS and storage.inputs_dir(job).exists():
+            # Back to queued with the same attempt count: the new task claims attempt+1.
+            if Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+                status=Job.Status.QUEUED, percent=0, message="requeued: its worker was lost"
+            ):
+                job.refresh_from_db()
+                enqueue(job)
+                counts["requeued"] += 1
+        else:
+            counts["lost"] += Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+                status=Job.Status.FAILED,
+                error_code="WORKER_LOST",
+                error_status=500,
+                finished_at=now,
+                error_message="The worker running this job stopped",
+            )
+    if any(counts.values()):
+        log.warning("recovered jobs: %s", counts)
+    return counts
+
+
+def expire_results() -> int:
+    """Delete finished jobs' files (and rows) older than JOB_RESULT_TTL_HOURS."""
+    cutoff = timezone.now() - timedelta(hours=settings.JOB_RESULT_TTL_HOURS)
+    old = Job.objects.filter(finished_at__lt=cutoff)
+    count = 0
+    for job in old.iterator():
+        storage.discard_all(job)
+        count += 1
+    old.delete()
+    remove_orphan_folders()
+    return count
+
+
+def remove_orphan_folders() -> None:
+    """Job folders without a row (a crash between the two writes) and stale upload temp files."""
+    cutoff = timezone.now().timestamp() - 3600  # younger ones may belong to a job being created
+    root = settings.DATA_DIR / "jobs"
+    if root.exists():
+        known = {str(pk) for pk in Job.objects.values_list("pk", flat=True)}
+        for folder in root.iterdir():
+            if folder.name not in known and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+    for leftover in settings.TMP_DIR.glob("*"):
+        if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+            leftover.unlink(missing_ok=True)
+
+
+def housekeeping() -> None:
+    """The hourly task: results, sessions, login records."""
+    expire_results()
+    purge_expired()
+    limiter.purge_old()

@@ -1,0 +1,56 @@
+"""Where a job's files live: DATA_DIR/jobs/<id>/{in,work,out}.
+
+Inputs are kept only until the job ends; the result stays until JOB_RESULT_TTL_HOURS.
+"""
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+
+from apps.jobs.models import Job
+
+
+def job_dir(job: Job) -> Path:
+    return settings.DATA_DIR / "jobs" / str(job.id)
+
+
+def inputs_dir(job: Job) -> Path:
+    return job_dir(job) / "in"
+
+
+def work_dir(job: Job) -> Path:
+    return job_dir(job) / "work"
+
+
+def out_dir(job: Job) -> Path:
+    return job_dir(job) / "out"
+
+
+def result_path(job: Job) -> Path | None:
+    """The stored result file, if the job has one and it still exists."""
+    if not job.result_file:
+        return None
+    path = settings.DATA_DIR / job.result_file
+    return path if path.is_file() else None
+
+
+def keep_result(job: Job, produced: Path) -> Path:
+    """Move a produced file into the job's out/ folder and record where it is."""
+    target_dir = out_dir(job)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / ("result" + produced.suffix)
+    produced.replace(target)
+    job.result_file = str(target.relative_to(settings.DATA_DIR))
+    job.result_size = target.stat().st_size
+    return target
+
+
+def discard_working_files(job: Job) -> None:
+    """Inputs and scratch space go as soon as the job ends; the result stays."""
+    shutil.rmtree(inputs_dir(job), ignore_errors=True)
+    shutil.rmtree(work_dir(job), ignore_errors=True)
+
+
+def discard_all(job: Job) -> None:
+    shutil.rmtree(job_dir(job), ignore_errors=True)

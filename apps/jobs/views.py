@@ -1,0 +1,219 @@
+"""/api/v1/jobs and /api/v1/queue: find, watch, download and cancel work."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import ApiError
+from apps.core.permissions import CanUseTools
+from apps.jobs import responses, storage
+from apps.jobs.models import Job
+
+MAX_LIMIT = 200
+
+
+def jobs_visible_to(user: Any) -> QuerySet[Job]:
+    """Admins see every job; users their own; anonymous callers (AUTH_ENABLED=false) theirs."""
+    jobs = Job.objects.all()
+    if user is not None and user.is_authenticated:
+        return jobs if getattr(user, "role", "") == "admin" else jobs.filter(owner=user)
+    return jobs.filter(owner__isnull=True)
+
+
+def visible_jobs(request: Request) -> QuerySet[Job]:
+    return jobs_visible_to(request.user)
+
+
+def get_job_or_404(request: Request, job_id: UUID) -> Job:
+    job = visible_jobs(request).filter(pk=job_id).first()
+    if job is None:
+        raise ApiError(404, "NOT_FOUND", "Job not found")
+    return job
+
+
+def average_duration(job: Job) -> float | None:
+    """Mean seconds of the last 50 completed jobs of the same kind and tool."""
+    recent = Job.objects.filter(
+        status=Job.Status.COMPLETED, kind=job.kind, tool_id=job.tool_id, started_at__isnull=False
+    ).order_by("-finished_at")[:50]
+    durations = [j.duration_s for j in recent if j.duration_s is not None]
+    return sum(durations) / len(durations) if durations else None
+
+
+def queue_position(job: Job) -> int | None:
+    if job.status != Job.Status.QUEUED:
+        return None
+    ahead = Job.objects.filter(
+        status=Job.Status.QUEUED, queue=job.queue, created_at__lt=job.created_at
+    ).count()
+    return ahead + 1
+
+
+def eta_seconds(job: Job, position: int | None) -> float | None:
+    average = average_duration(job)
+    if average is None or job.finished:
+        return None
+    if job.status == Job.Status.PROCESSING:
+        return round(average * (1 - job.percent / 100), 1)
+    waves = ((position or 1) - 1) // settings.WORKER_CONCURRENCY + 1
+    return round(waves * average, 1)
+
+
+def job_json(job: Job, detail: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(job.pk),
+        "kind": job.kind,
+        "toolId": job.tool_id or None,
+        "status": job.status,
+        "progress": job.percent,
+        "stage": job.stage,
+        "message": job.message,
+        "items": {"total": job.items_total, "done": job.items_done, "failed": job.items_failed},
+        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "result": None,
+        "engine": job.engine or None,
+        "model": job.model or None,
+        "inputNames": job.input_names,
+        "owner": job.owner.username if job.owner else None,
+        "createdAt": job.created_at.isoformat(),
+        "startedAt": job.started_at.isoformat() if job.started_at else None,
+        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
+        "durationS": job.duration_s,
+        **responses.urls(job),
+    }
+    if job.status == Job.Status.COMPLETED:
+        data["result"] = {
+            "name": job.result_name,
+            "size": job.result_size,
+            "mediaType": job.result_media_type,
+            "info": job.result_info,
+        }
+    if detail:
+        position = queue_position(job)
+        data["queuePosition"] = position
+        data["etaSeconds"] = eta_seconds(job, position)
+    return data
+
+
+class JobListView(APIView):
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="jobs_list", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        jobs = visible_jobs(request).select_related("owner")
+        status = request.query_params.get("status")
+        if status:
+            if status not in Job.Status.values:
+                raise ApiError(
+                    400, "VALIDATION_ERROR", f"status must be one of {Job.Status.values}"
+                )
+            jobs = jobs.filter(status=status)
+        limit = parse_limit(request.query_params.get("limit"), default=50)
+        return Response({"jobs": [job_json(j) for j in jobs[:limit]]})
+
+
+class JobDetailView(APIView):
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="jobs_get", responses={200: dict})
+    def get(self, request: Request, job_id: UUID) -> Response:
+        return Response(job_json(get_job_or_404(request, job_id), detail=True))
+
+
+class JobDownloadView(APIView):
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="jobs_download", responses={200: bytes})
+    def get(self, request: Request, job_id: UUID) -> Any:
+        job = get_job_or_404(request, job_id)
+        if not job.finished:
+            raise ApiError(409, "JOB_NOT_FINISHED", f"The job is {job.status}; try again later")
+        return responses.result_of(request, job)
+
+
+class JobCancelView(APIView):
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="jobs_cancel", request=None, responses={200: dict})
+    def post(self, request: Request, job_id: UUID) -> Response:
+        job = get_job_or_404(request, job_id)
+        now = timezone.now()
+        # Queued: cancelled at once (the worker's claim will then find nothing to do), and
+        # its uploads go now, as they do when a job ends on a worker.
+        if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.CANCELLED, cancel_requested=True, finished_at=now, message="cancelled"
+        ):
+            storage.discard_working_files(job)
+            return Response({"jobId": str(job.pk), "status": Job.Status.CANCELLED})
+        # Running: it stops at its next file or tile boundary.
+        if Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+            cancel_requested=True
+        ):
+            return Response({"jobId": str(job.pk), "status": "cancelling"}, status=202)
+        raise ApiError(409, "JOB_FINISHED", f"The job already ended ({job.status})")
+
+
+def parse_limit(raw: str | None, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "VALIDATION_ERROR", "limit must be an integer") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+class QueueStatusView(APIView):
+    """What is waiting and running (the caller's own pending jobs listed with positions)."""
+
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="queue_status", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        queued = Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at")
+        processing = Job.objects.filter(status=Job.Status.PROCESSING).count()
+        mine = {j.pk for j in visible_jobs(request).filter(status=Job.Status.QUEUED)}
+        pending = [
+            {"jobId": str(j.pk), "position": position, "toolId": j.tool_id, "kind": j.kind}
+            for position, j in enumerate(queued, start=1)
+            if j.pk in mine
+        ]
+        recent = Job.objects.filter(status=Job.Status.COMPLETED, started_at__isnull=False)
+        spans = recent.order_by("-finished_at").values_list("started_at", "finished_at")[:100]
+        seconds = [(end - start).total_seconds() for start, end in spans if start and end]
+        average_s = round(sum(seconds) / len(seconds), 3) if seconds else None
+        length = len(queued)
+        wait = None
+        if average_s is not None:
+            wait = round((length // settings.WORKER_CONCURRENCY + 1) * average_s, 1)
+        return Response(
+            {
+                "queueLength": length,
+                "processing": processing,
+                "workers": settings.WORKER_CONCURRENCY,
+                "pending": pending,
+                "averageDurationS": average_s,
+                "estimatedWaitS": wait if length else 0,
+            }
+        )
+
+
+class QueueHistoryView(APIView):
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="queue_history", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        limit = parse_limit(request.query_params.get("limit"), default=20)
+        finished = visible_jobs(request).filter(finished_at__isnull=False).order_by("-finished_at")
+        return Response({"jobs": [job_json(j) for j in finished.select_related("owner")[:limit]]})

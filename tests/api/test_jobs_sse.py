@@ -1,0 +1,150 @@
+"""GET /api/v1/jobs/<id>/progress (SSE) through the test client; tests/live reads a real stream.
+
+The view is async; these tests read its async body with async_to_sync, and drive the
+event generator step by step to watch a job change under it.
+"""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from apps.jobs import sse
+from apps.jobs.models import Job
+from tests.api.jobs_support import make_job, post_tool, sse_events, sse_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_finished_job_replays_its_final_event_at_once_and_the_stream_ends(user_client):
+    job_id = post_tool(user_client, "resize", {"width": 40})["X-Job-Id"]
+
+    response = user_client.get(f"/api/v1/jobs/{job_id}/progress")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    text = sse_text(response)
+    assert text.startswith("data: {") and text.endswith("\n\n") and text.count("data: ") == 1
+    event = json.loads(text.removeprefix("data: "))
+    assert event["progress"] == 100 and event["status"] == "completed"
+    assert event["jobId"] == job_id and event["message"] == "done"
+    assert "error" not in event
+
+
+def test_a_failed_jobs_event_carries_its_error(user_client, user):
+    job = make_job(
+        user, status=Job.Status.FAILED, error_code="JOB_TIMEOUT", error_message="Too slow"
+    )
+
+    events = sse_events(user_client.get(f"/api/v1/jobs/{job.pk}/progress"))
+
+    assert len(events) == 1
+    assert events[0]["status"] == "failed"
+    assert events[0]["error"] == {"code": "JOB_TIMEOUT", "message": "Too slow"}
+
+
+def test_a_cancelled_jobs_stream_ends_at_once(user_client, user):
+    job = make_job(user, status=Job.Status.CANCELLED, message="cancelled")
+
+    events = sse_events(user_client.get(f"/api/v1/jobs/{job.pk}/progress"))
+
+    assert [e["status"] for e in events] == ["cancelled"]
+
+
+def event(chunk: str) -> dict:
+    assert chunk.startswith("data: ") and chunk.endswith("\n\n"), chunk
+    return json.loads(chunk.removeprefix("data: "))
+
+
+def test_the_stream_follows_a_running_job_and_ends_when_it_does(user, monkeypatch):
+    monkeypatch.setattr(sse, "POLL_S", 0)
+    monkeypatch.setattr(sse, "KEEPALIVE_S", 3600)
+    job = make_job(user, status=Job.Status.QUEUED)
+    rows = Job.objects.filter(pk=job.pk)
+
+    async def watch() -> list[str]:
+        # One event loop for the whole stream, as under uvicorn; the row changes between reads.
+        stream = sse.events(job.pk)
+        chunks = [await anext(stream)]
+        await rows.aupdate(status="processing", percent=40, message="2/5 files")
+        chunks.append(await anext(stream))
+        await rows.aupdate(percent=40.5, items_done=3)  # any change is an event
+        chunks.append(await anext(stream))
+        await rows.aupdate(status="completed", percent=100, message="done")
+        chunks += [chunk async for chunk in stream]  # the last event, then the end
+        return chunks
+
+    events = [event(chunk) for chunk in async_to_sync(watch)()]
+
+    assert [(e["status"], e["progress"]) for e in events] == [
+        ("queued", 0),
+        ("processing", 40),
+        ("processing", 40.5),
+        ("completed", 100),
+    ]
+    assert events[1]["message"] == "2/5 files" and events[2]["items"]["done"] == 3
+
+
+def test_a_quiet_stream_sends_keep_alive_comments(user, monkeypatch):
+    monkeypatch.setattr(sse, "POLL_S", 0)
+    monkeypatch.setattr(sse, "KEEPALIVE_S", 0)
+    job = make_job(user, status=Job.Status.PROCESSING, percent=10)
+
+    async def watch() -> list[str]:
+        stream = sse.events(job.pk)
+        chunks = [await anext(stream), await anext(stream)]
+        await stream.aclose()
+        return chunks
+
+    first, second = async_to_sync(watch)()
+
+    assert event(first)["progress"] == 10
+    assert second == ": keep-alive\n\n"  # nothing changed: a comment, not an event
+
+
+def test_progress_needs_a_signed_in_caller(anon, user):
+    job = make_job(user)
+
+    response = anon.get(f"/api/v1/jobs/{job.pk}/progress")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "AUTH_REQUIRED"
+
+
+def test_progress_refuses_an_invalid_token(client_for, user):
+    job = make_job(user)
+
+    response = client_for("not-a-session").get(f"/api/v1/jobs/{job.pk}/progress")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "AUTH_INVALID"
+
+
+def test_progress_of_another_users_job_is_404(user_client, other_user):
+    job = make_job(other_user, status=Job.Status.COMPLETED)
+
+    response = user_client.get(f"/api/v1/jobs/{job.pk}/progress")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "Job not found", "code": "NOT_FOUND"}
+
+
+def test_progress_works_with_an_api_key(client_for, api_key_for, user):
+    job = make_job(user, status=Job.Status.COMPLETED, percent=100)
+
+    response = client_for(api_key_for(user)).get(f"/api/v1/jobs/{job.pk}/progress")
+
+    assert response.status_code == 200
+    assert sse_events(response)[0]["status"] == "completed"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_progress_answers_other_methods_with_a_json_405(user_client, user, method):
+    job = make_job(user)
+
+    response = getattr(user_client, method)(f"/api/v1/jobs/{job.pk}/progress")
+
+    assert response.status_code == 405
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert set(response.json()) == {"error", "code"}
