@@ -27,7 +27,9 @@ from pathlib import Path
 import httpx
 import pyvips
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import ROOT, prepared_env
+
 MIB = 1024 * 1024
 
 
@@ -107,29 +109,14 @@ class PeakRss(threading.Thread):
         return self.peaks
 
 
-def stack_env(data_dir: Path, concurrency: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(
-        DATA_DIR=str(data_dir),
-        RATE_LIMIT_PER_MIN="0",
+def start_stack(data_dir: Path, port: int, concurrency: int) -> list[subprocess.Popen]:
+    """uvicorn and a qcluster, each in its own session so its whole tree can be stopped."""
+    env = prepared_env(
+        data_dir,
         MAX_UPLOAD_SIZE_MB="4096",
         CONCURRENT_JOBS=str(concurrency),
         WORKER_CONCURRENCY="1",
     )
-    return env
-
-
-def start_stack(data_dir: Path, port: int, concurrency: int) -> list[subprocess.Popen]:
-    """uvicorn and a qcluster, each in its own session so its whole tree can be stopped."""
-    env = stack_env(data_dir, concurrency)
-    for command in (["migrate", "--noinput"], ["ensure_admin"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
     server_cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
     server_cmd += ["--no-access-log", "--log-level", "warning"]
     worker_cmd = [sys.executable, "manage.py", "qcluster"]

@@ -32,6 +32,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import prepared_env  # noqa: E402
 from tools import imaging, registry, runner  # noqa: E402
 from tools.base import Context  # noqa: E402
 
@@ -80,16 +81,7 @@ def tool_resize(path: Path, scratch: Path, width: int) -> bytes:
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DATA_DIR=str(data_dir), RATE_LIMIT_PER_MIN="0", VIPS_CONCURRENCY="1")
-    for command in (["migrate", "--noinput"], ["ensure_admin"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = prepared_env(data_dir, VIPS_CONCURRENCY="1")
     server = subprocess.Popen(
         [
             sys.executable,
