@@ -90,6 +90,18 @@ class Reporter:
         )
 
 
+class QuietReporter(Reporter):
+    """For jobs run inside their own request: nobody can watch or cancel them yet (the
+    caller learns the job id with the result), so progress costs no database writes."""
+
+    def progress(self, percent: float, message: str = "", **fields: Any) -> None:
+        if fields:  # item counts are part of the record, not just progress
+            Job.objects.filter(pk=self.job_id).update(**fields)
+
+    def is_cancelled(self) -> bool:
+        return False
+
+
 class Heartbeat(threading.Thread):
     """Writes heartbeat_at every JOB_HEARTBEAT_S while the job runs."""
 
@@ -163,7 +175,11 @@ def finish(job: Job, status: str, **fields: Any) -> bool:
     if status == Job.Status.COMPLETED:
         fields.update(percent=100)
     mine = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts)
-    return bool(mine.update(**fields))
+    if not mine.update(**fields):
+        return False
+    for name, value in fields.items():  # keep the caller's copy in step with the row
+        setattr(job, name, value)
+    return True
 
 
 def still_mine(job: Job) -> bool:
@@ -205,10 +221,10 @@ def storage_error(exc: OSError) -> tuple[str, str, int]:
     return "STORAGE_ERROR", f"Storage error: {exc.strerror or exc}", 500
 
 
-def conclude(job: Job) -> bool:
+def conclude(job: Job, reporter: Reporter) -> bool:
     """Run the job and record how it ended; True if this attempt recorded the end."""
     try:
-        return complete(job, perform(job, Reporter(job.pk)))
+        return complete(job, perform(job, reporter))
     except Cancelled:
         return finish(job, Job.Status.CANCELLED, message="cancelled")
     except ToolError as exc:
@@ -224,12 +240,29 @@ def conclude(job: Job) -> bool:
 def run_job(job_id: str, attempt: int = 1) -> None:
     """Claim and run one job to its end. Never raises: the outcome is in the row."""
     job = claim(job_id, attempt)
-    if job is None:
-        return
+    if job is not None:
+        run_claimed(job, Reporter(job.pk))
+
+
+def run_inline(job: Job) -> Job:
+    """Run a queued job in this thread (a fast tool inside its request); the job object
+    comes back updated, with no second read of the row."""
+    now = timezone.now()
+    attempt = job.attempts + 1
+    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED, attempts=job.attempts)
+    if claimed.update(
+        status=Job.Status.PROCESSING, attempts=attempt, started_at=now, heartbeat_at=now
+    ):
+        job.status, job.attempts, job.started_at = Job.Status.PROCESSING, attempt, now
+        run_claimed(job, QuietReporter(job.pk))
+    return job
+
+
+def run_claimed(job: Job, reporter: Reporter) -> None:
     heartbeat = Heartbeat(job.pk)
     heartbeat.start()
     try:
-        ended = conclude(job)
+        ended = conclude(job, reporter)
     finally:
         heartbeat.stop()
     if ended:  # a retry of a job we lost still needs its inputs

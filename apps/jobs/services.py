@@ -12,7 +12,7 @@ from django_q.tasks import async_task
 
 from apps.core.uploads import save_upload
 from apps.jobs import storage
-from apps.jobs.execute import run_job
+from apps.jobs.execute import run_inline
 from apps.jobs.models import Job
 from tools import imaging
 from tools.base import Tool, ToolError
@@ -75,10 +75,8 @@ def enqueue(job: Job) -> None:
 
 
 def run_now(job: Job) -> Job:
-    """Run a (fast) job in this thread; returns the finished row."""
-    run_job(str(job.pk), job.attempts + 1)
-    job.refresh_from_db()
-    return job
+    """Run a (fast) job in this thread; returns it finished."""
+    return run_inline(job)
 
 
 def wait_for(job: Job, timeout: float | None = None) -> Job:

@@ -17,7 +17,7 @@ from apps.core.permissions import CanUseTools
 from apps.jobs import responses
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
-from apps.siteconfig.registry import get_setting
+from apps.siteconfig.registry import all_settings, get_setting
 from tools import registry, runner
 from tools.base import Inputs, Tool
 
@@ -35,9 +35,10 @@ def visible_tools() -> list[Tool]:
 def enabled_tool(tool_id: str) -> Tool:
     """The tool, or 404 if unknown (or hidden), 403 if an admin disabled it."""
     tool = registry.get(tool_id)
-    if tool is None or (tool.experimental and not get_setting("enableExperimentalTools")):
+    runtime = all_settings()  # one query for both checks: this is every tool call's path
+    if tool is None or (tool.experimental and not runtime["enableExperimentalTools"]):
         raise ApiError(404, "TOOL_NOT_FOUND", f"Unknown tool: {tool_id}")
-    if tool.id in get_setting("disabledTools"):
+    if tool.id in runtime["disabledTools"]:
         raise ApiError(
             403, "TOOL_DISABLED", f"The tool '{tool.id}' is disabled by an administrator"
         )
