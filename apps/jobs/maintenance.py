@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -61,9 +61,31 @@ def recover_lost_jobs() -> dict[str, int]:
                 finished_at=now,
                 error_message="The worker running this job stopped",
             )
+    counts["resent"] = resend_forgotten(now) if not counts["requeued"] else 0
     if any(counts.values()):
         log.warning("recovered jobs: %s", counts)
     return counts
+
+
+def resend_forgotten(now: datetime) -> int:
+    """Queued cpu jobs that an idle worker has not picked up lost their broker message
+    (e.g. Redis lost its data): send them again. Duplicates are harmless, as a job is
+    claimed by its attempt number. This task runs on the cpu cluster, so it only sees
+    its own queue, and only while a worker is alive to take the messages."""
+    from apps.jobs.services import enqueue
+
+    if Job.objects.filter(status=Job.Status.PROCESSING, queue="cpu").exists():
+        return 0
+    forgotten = Job.objects.filter(
+        status=Job.Status.QUEUED,
+        queue="cpu",
+        created_at__lt=now - timedelta(seconds=settings.JOB_STALE_S),
+    )
+    count = 0
+    for job in forgotten:
+        enqueue(job)
+        count += 1
+    return count
 
 
 def expire_results() -> int:

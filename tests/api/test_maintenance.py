@@ -60,7 +60,7 @@ def test_a_stale_job_with_attempts_left_is_requeued(user, limits, sent):
 
     counts = maintenance.recover_lost_jobs()
 
-    assert counts == {"requeued": 1, "lost": 0, "timedOut": 0}
+    assert counts == {"requeued": 1, "lost": 0, "timedOut": 0, "resent": 0}
     job.refresh_from_db()
     assert job.status == "queued" and job.attempts == 1 and job.percent == 0
     assert "worker was lost" in job.message
@@ -82,7 +82,7 @@ def test_a_stale_job_out_of_attempts_fails_with_worker_lost(user, limits, sent):
 
     counts = maintenance.recover_lost_jobs()
 
-    assert counts == {"requeued": 0, "lost": 1, "timedOut": 0}
+    assert counts == {"requeued": 0, "lost": 1, "timedOut": 0, "resent": 0}
     job.refresh_from_db()
     assert job.status == "failed" and job.error_code == "WORKER_LOST"
     assert job.error_status == 500 and job.error_message and job.finished_at is not None
@@ -104,7 +104,7 @@ def test_a_job_past_the_timeout_fails_with_job_timeout(user, limits, settings, s
 
     counts = maintenance.recover_lost_jobs()
 
-    assert counts == {"requeued": 0, "lost": 0, "timedOut": 1}
+    assert counts == {"requeued": 0, "lost": 0, "timedOut": 1, "resent": 0}
     job.refresh_from_db()
     assert job.status == "failed" and job.error_code == "JOB_TIMEOUT" and job.error_status == 504
     assert str(settings.JOB_TIMEOUT_S) in job.error_message
@@ -116,7 +116,7 @@ def test_live_queued_and_finished_jobs_are_left_alone(user, limits, sent):
     queued = make_job(user, heartbeat_at=ago(3600))
     done = make_job(user, status=Job.Status.COMPLETED, heartbeat_at=ago(3600))
 
-    assert maintenance.recover_lost_jobs() == {"requeued": 0, "lost": 0, "timedOut": 0}
+    assert maintenance.recover_lost_jobs() == {"requeued": 0, "lost": 0, "timedOut": 0, "resent": 0}
 
     statuses = [Job.objects.get(pk=j.pk).status for j in (alive, queued, done)]
     assert statuses == ["processing", "queued", "completed"]
@@ -190,3 +190,26 @@ def test_migrations_schedule_recovery_every_minute_and_housekeeping_hourly():
     assert (recover.schedule_type, recover.minutes, recover.repeats) == ("I", 1, -1)
     assert housekeeping.func == "apps.jobs.maintenance.housekeeping"
     assert (housekeeping.schedule_type, housekeeping.minutes, housekeeping.repeats) == ("I", 60, -1)
+
+
+def test_queued_jobs_an_idle_worker_never_got_are_sent_again(user, limits, sent):
+    """Their broker message was lost (say Redis restarted empty): an idle cluster would
+    otherwise leave them queued forever. Sending twice is safe: a job is claimed once."""
+    forgotten = make_job(user, tool_id="resize")
+    Job.objects.filter(pk=forgotten.pk).update(created_at=ago(300))
+    fresh = make_job(user, tool_id="resize")
+
+    counts = maintenance.recover_lost_jobs()
+
+    assert counts["resent"] == 1
+    assert [job.pk for job in sent] == [forgotten.pk]
+    assert Job.objects.get(pk=fresh.pk).status == Job.Status.QUEUED
+
+
+def test_queued_jobs_wait_their_turn_while_the_worker_is_busy(user, limits, sent):
+    make_job(user, status=Job.Status.PROCESSING, heartbeat_at=ago(1), started_at=ago(10))
+    waiting = make_job(user, tool_id="resize")
+    Job.objects.filter(pk=waiting.pk).update(created_at=ago(300))
+
+    assert maintenance.recover_lost_jobs()["resent"] == 0
+    assert sent == []
