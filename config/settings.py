@@ -7,11 +7,13 @@ DATA_DIR. Production points DATABASE_URL at PostgreSQL and REDIS_URL at Redis.
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config import __version__
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = __version__
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "apps.siteconfig",
     "apps.branding",
     "apps.jobs",
+    "apps.library",
     "apps.pipelines",
     "apps.toolsapi",
     "apps.web",
@@ -179,6 +182,42 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 # libvips threads per operation; 0 lets libvips pick one per core.
 VIPS_CONCURRENCY = env_int("VIPS_CONCURRENCY", 0, minimum=0)
 
+# --- File library ------------------------------------------------------------------
+STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "local", ("local", "s3"))
+# Per-user limit on the sum of the sizes of all versions of their files; 0 = unlimited.
+STORAGE_QUOTA_MB = env_int("STORAGE_QUOTA_MB", 0, minimum=0)
+
+
+def library_storage() -> dict[str, Any]:
+    """The `library` entry of STORAGES: local files under DATA_DIR, or an S3-compatible bucket.
+
+    Blobs are content-addressed, so writing a key again writes the same bytes: overwriting
+    is allowed (it also spares S3 an existence check per write, and lets the local storage
+    move a finished temporary file into place instead of writing the key piecemeal).
+    """
+    if STORAGE_BACKEND == "local":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(DATA_DIR / "library"), "allow_overwrite": True},
+        }
+    bucket = env_str("S3_BUCKET", "")
+    if not bucket:
+        raise ImproperlyConfigured("S3_BUCKET is required when STORAGE_BACKEND=s3")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            # Unset keys fall back to boto3's own chain (instance roles, ~/.aws, AWS_* vars).
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            "file_overwrite": True,
+            "default_acl": None,  # private objects: every read goes through the API
+        },
+    }
+
+
 # --- REST framework and OpenAPI ---------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -196,6 +235,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `?format=` is an API parameter here (GET /api/v1/files?format=png), not a renderer
+    # choice: DRF would answer 404 for any format it has no renderer for.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -222,6 +264,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "library": library_storage(),
 }
 MEDIA_ROOT = DATA_DIR / "files"
 

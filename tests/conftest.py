@@ -18,11 +18,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path: Path) -> None:
-    """Each test gets its own DATA_DIR, fast password hashing and no rate limit."""
+    """Each test gets its own DATA_DIR (library storage included), fast password hashing
+    and no rate limit."""
     settings.DATA_DIR = tmp_path / "data"
     settings.TMP_DIR = tmp_path / "data" / "tmp"
     settings.TMP_DIR.mkdir(parents=True)
     settings.FILE_UPLOAD_TEMP_DIR = str(settings.TMP_DIR)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "library": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "data" / "library"), "allow_overwrite": True},
+        },
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RATE_LIMIT_PER_MIN = 0
 

@@ -18,6 +18,15 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.convert",
     "tools.compress",
     "tools.info",
+    "tools.optimize_for_web",
+    "tools.strip_metadata",
+    "tools.edit_metadata",
+    "tools.bulk_rename",
+    "tools.image_to_pdf",
+    "tools.favicon",
+    "tools.color_adjustments",
+    "tools.sharpening",
+    "tools.replace_color",
 )
 
 

@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 # pydantic's message for a key the model does not define (extra="forbid").
 _READABLE = {"extra_forbidden": "unknown setting"}
+# A multi-file tool holds every input (or what it makes of them) at once: bound it like
+# a batch (the contract's 200 files per batch).
+MAX_MANY_INPUTS = 200
 
 
 def validate_settings(tool: Tool, raw: Any) -> ToolSettings:
@@ -58,6 +61,10 @@ def _check_input_count(tool: Tool, count: int) -> None:
             "WRONG_INPUT_COUNT",
             f"{tool.id} takes {wanted.get(tool.inputs, 'one or more files')}, got {count}",
             400,
+        )
+    if tool.inputs is Inputs.MANY and count > MAX_MANY_INPUTS:
+        raise ToolError(
+            "TOO_MANY_FILES", f"{tool.id} takes at most {MAX_MANY_INPUTS} files, got {count}", 400
         )
 
 

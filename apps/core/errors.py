@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -74,6 +75,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = ApiError(413, "FILE_TOO_LARGE", "Request fields exceed the allowed size")
     elif isinstance(exc, TooManyFilesSent):
         exc = ApiError(400, "TOO_MANY_FILES", "Too many files in one request")
+    elif isinstance(exc, Http404):  # Django's own 404 (get_object_or_404 and friends)
+        exc = ApiError(404, "NOT_FOUND", "Not found")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = ApiError(403, "FORBIDDEN", "You do not have permission to perform this action.")
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
@@ -84,7 +89,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApiError):
         response.data = error_body(exc.message, exc.code, **exc.extra)
         return response
-    assert isinstance(exc, exceptions.APIException)
+    assert isinstance(exc, exceptions.APIException)  # the other kinds were mapped above
     code = _CODES.get(type(exc)) or next(
         (c for cls, c in _CODES.items() if isinstance(exc, cls)), "ERROR"
     )

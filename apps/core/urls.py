@@ -6,6 +6,7 @@ from apps.branding import views as branding
 from apps.core import views as core
 from apps.jobs import sse
 from apps.jobs import views as jobs
+from apps.library import views as library
 from apps.pipelines import views as pipelines
 from apps.siteconfig import views as siteconfig
 from apps.teams import views as teams
@@ -36,6 +37,11 @@ v1_urls = [
     path("jobs/<uuid:job_id>/download", jobs.JobDownloadView.as_view()),
     path("jobs/<uuid:job_id>/cancel", jobs.JobCancelView.as_view()),
     path("jobs/<uuid:job_id>/progress", sse.progress),
+    path("upload", library.UploadView.as_view()),
+    path("files", library.FileListView.as_view()),
+    path("files/<uuid:file_id>", library.FileDetailView.as_view()),
+    path("files/<uuid:file_id>/download", library.FileDownloadView.as_view()),
+    path("files/<uuid:file_id>/thumbnail", library.FileThumbnailView.as_view()),
     path("queue/status", jobs.QueueStatusView.as_view()),
     path("queue/history", jobs.QueueHistoryView.as_view()),
     path("pipeline/execute", pipelines.PipelineExecuteView.as_view()),

@@ -116,7 +116,10 @@ def remove_orphan_folders() -> None:
 
 
 def housekeeping() -> None:
-    """The hourly task: results, sessions, login records."""
+    """The hourly task: results, sessions, login records, library orphans."""
+    from apps.library.services import find_orphans  # imports the image engine: only here
+
     expire_results()
     purge_expired()
     limiter.purge_old()
+    find_orphans(clean=True)

@@ -77,6 +77,11 @@ def test_the_spec_is_served_even_with_a_garbage_token(client_for, db):
         "/api/v1/branding/logo",
         "/api/v1/api-keys",
         "/api/v1/tools",
+        "/api/v1/upload",
+        "/api/v1/files",
+        "/api/v1/files/{file_id}",
+        "/api/v1/files/{file_id}/download",
+        "/api/v1/files/{file_id}/thumbnail",
     ],
 )
 def test_the_spec_documents_the_api_routes(spec, path):

@@ -103,3 +103,17 @@ def test_an_unhandled_error_in_a_plain_view_is_a_json_500(client, monkeypatch, d
     client.raise_request_exception = False
     body = assert_error(client.get("/llms.txt"), 500, "INTERNAL_ERROR")
     assert "secret" not in body["error"]
+
+
+def test_djangos_own_http404_and_permission_denied_become_the_json_shape():
+    """Raised by Django helpers (get_object_or_404, PermissionDenied) inside a DRF view."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from apps.core.errors import exception_handler
+
+    not_found = exception_handler(Http404("nope"), {"view": None})
+    forbidden = exception_handler(PermissionDenied(), {"view": None})
+    assert (not_found.status_code, not_found.data["code"]) == (404, "NOT_FOUND")
+    assert (forbidden.status_code, forbidden.data["code"]) == (403, "FORBIDDEN")
+    assert set(not_found.data) == set(forbidden.data) == {"error", "code"}

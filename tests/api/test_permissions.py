@@ -19,6 +19,8 @@ from apps.apikeys.models import ApiKey
 from apps.branding.views import logo_path
 from apps.core.tokens import sha256_hex
 from apps.jobs.models import Job
+from apps.library.models import StoredFile
+from apps.library.services import store_upload
 from apps.pipelines.models import Pipeline
 from apps.teams.models import Team
 from tests.factories import PASSWORD, TeamFactory
@@ -40,7 +42,8 @@ def assert_error_shape(response) -> None:
 
 @dataclass
 class World:
-    """What the rows act on: bob (a plain user), a spare team, a key and two jobs of bob's."""
+    """What the rows act on: bob (a plain user), a spare team, and bob's key, jobs, pipeline
+    and library file."""
 
     bob: User
     spare: Team
@@ -48,6 +51,7 @@ class World:
     bob_job: Job  # completed, its result on disk
     bob_queued: Job
     bob_pipeline: Pipeline
+    bob_file: StoredFile
     clients: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,6 +89,7 @@ class Row:
             bob_job=world.bob_job.id,
             bob_queued=world.bob_queued.id,
             bob_pipeline=world.bob_pipeline.id,
+            bob_file=world.bob_file.id,
         )
         data = self.body() if self.body else None
         fmt = "multipart" if self.multipart else "json"
@@ -188,6 +193,19 @@ ROWS = {
     "pipeline-delete-others": Row(
         "DELETE", "/api/v1/pipeline/{bob_pipeline}", (401, 404, 200, 404, 200)
     ),
+    # file library: anyone signed in; another user's file is 404 unless admin
+    "files-upload": Row(
+        "POST", "/api/v1/upload", (401, 201, 201, 201, 201), lambda: photos("files", 2), True
+    ),
+    "files-list": Row("GET", "/api/v1/files", AUTH),
+    "file-detail-others": Row("GET", "/api/v1/files/{bob_file}", (401, 404, 200, 404, 200)),
+    "file-download-others": Row(
+        "GET", "/api/v1/files/{bob_file}/download", (401, 404, 200, 404, 200)
+    ),
+    "file-thumbnail-others": Row(
+        "GET", "/api/v1/files/{bob_file}/thumbnail", (401, 404, 200, 404, 200)
+    ),
+    "file-delete-others": Row("DELETE", "/api/v1/files/{bob_file}", (401, 404, 200, 404, 200)),
     # tools and health
     "tools-list": Row("GET", "/api/v1/tools", AUTH),
     "tool-describe": Row("GET", "/api/v1/tools/resize", AUTH),
@@ -208,6 +226,7 @@ def world(admin_user, user, other_user, session_token, api_key_for, client_for) 
         bob_job=finished_job_of(other_user),
         bob_queued=Job.objects.create(owner=other_user, tool_id="resize"),
         bob_pipeline=Pipeline.objects.create(owner=other_user, name="bob's", steps=STEPS),
+        bob_file=store_upload(other_user, logo_upload()),
         clients={
             "anonymous": client_for(None),
             "user_session": client_for(session_token(user)),
@@ -259,6 +278,7 @@ def test_every_route_of_the_api_is_in_the_table():
         .replace("{bob_job}", "<uuid:job_id>")
         .replace("{bob_queued}", "<uuid:job_id>")
         .replace("{bob_pipeline}", "<uuid:pipeline_id>")
+        .replace("{bob_file}", "<uuid:file_id>")
         .replace("/resize", "/<slug:tool_id>")
         .replace("/loginAttemptLimit", "/<str:key>")
         for row in ROWS.values()

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_str
 
 VAR = "PIXELSMITH_TEST_VARIABLE"
 
@@ -78,3 +78,21 @@ def test_env_str_returns_the_raw_value_or_the_default(monkeypatch):
     assert env_str(VAR, "fallback") == "fallback"
     monkeypatch.setenv(VAR, "value")
     assert env_str(VAR, "fallback") == "value"
+
+
+def test_env_choice_reads_one_of_its_choices_in_any_case(monkeypatch):
+    monkeypatch.setenv(VAR, " S3 ")
+    assert env_choice(VAR, "local", ("local", "s3")) == "s3"
+
+
+@pytest.mark.parametrize("raw", [None, "", "  "])
+def test_env_choice_falls_back_to_the_default_when_unset_or_blank(monkeypatch, raw):
+    if raw is not None:
+        monkeypatch.setenv(VAR, raw)
+    assert env_choice(VAR, "local", ("local", "s3")) == "local"
+
+
+def test_env_choice_fails_loudly_on_anything_else(monkeypatch):
+    monkeypatch.setenv(VAR, "ftp")
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR} must be one of local, s3"):
+        env_choice(VAR, "local", ("local", "s3"))

@@ -200,6 +200,15 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "convert": {"format": "png"},
     "compress": {"quality": 60},
     "info": {},
+    "optimize-for-web": {"maxWidthPx": 200},
+    "strip-metadata": {},
+    "edit-metadata": {"title": "Over HTTP"},
+    "bulk-rename": {"pattern": "{original}-{n}"},
+    "image-to-pdf": {"pageSize": "A4"},
+    "favicon": {"padding": 5},
+    "color-adjustments": {"brightness": 10},
+    "sharpening": {"mode": "unsharp"},
+    "replace-color": {"targetColor": "#ffffff"},
 }
 
 

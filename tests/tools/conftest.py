@@ -125,6 +125,18 @@ def run_tool(ctx: Context) -> Callable[[str, Source, dict[str, Any]], Output]:
     return run
 
 
+@pytest.fixture
+def run_many(ctx: Context) -> Callable[[str, list[Source], dict[str, Any]], Output]:
+    """`run_tool` for multi-file tools: several sources, in order."""
+
+    def run(tool_id: str, sources: list[Source], settings: dict[str, Any]) -> Output:
+        tool = registry.get(tool_id)
+        assert tool is not None
+        return runner.execute(tool, sources, runner.validate_settings(tool, settings), ctx)
+
+    return run
+
+
 class ImageHelpers:
     """Decode and compare helpers, handed to tests as the `img` fixture (fixtures work
     under every pytest import mode, unlike importing from conftest)."""

@@ -27,6 +27,14 @@ IMAGE_TOOLS = {
     "rotate": {"angle": 90},
     "convert": {"format": "png"},
     "compress": {"targetSizeKB": 5},
+    "optimize-for-web": {},
+    "strip-metadata": {},
+    "edit-metadata": {"title": "x"},
+    "image-to-pdf": {},
+    "favicon": {},
+    "color-adjustments": {"brightness": 10},
+    "sharpening": {},
+    "replace-color": {},
 }
 
 
