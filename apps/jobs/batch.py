@@ -59,6 +59,7 @@ class FileResult:
     status: str
     output: str | None = None
     error: dict[str, str] | None = None
+    savedVersion: int | None = None
 
 
 def safe_stem(name: str) -> str:
@@ -105,8 +106,14 @@ def compression_for(output: Output) -> int:
 class BatchZip:
     """The result ZIP, written by one thread: an entry per finished file, manifest.json last."""
 
-    def __init__(self, archive: zipfile.ZipFile, names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        names: Sequence[str],
+        keep: Callable[[int, Output], int | None] | None = None,
+    ) -> None:
         self.archive = archive
+        self.keep = keep  # saves a file's output to the library; returns the version number
         self.names = list(names)
         self.stems = entry_stems(self.names)
         self.results: dict[int, FileResult] = {}
@@ -138,9 +145,13 @@ class BatchZip:
         else:
             entry = self.stems[index] + Path(result.filename).suffix.lower()
             self.archive.write(result.path, entry, compression_for(result))
+        version = self.keep(index, result) if self.keep and result.path else None
+        if result.path is not None:
             result.path.unlink(missing_ok=True)
         self.engine = self.engine or result.engine
-        self.results[index] = FileResult(index, self.names[index], "completed", output=entry)
+        self.results[index] = FileResult(
+            index, self.names[index], "completed", output=entry, savedVersion=version
+        )
 
     def finish(self) -> dict[str, Any]:
         """Write manifest.json; return it (counts, and one line per file in upload order)."""
@@ -266,7 +277,7 @@ def zip_each(job: Job, reporter: Reporter, process: Process, tag: str) -> Outcom
     path.parent.mkdir(parents=True, exist_ok=True)
     files = FileRunner(job, reporter, process)
     with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
-        batch = BatchZip(archive, job.input_names)
+        batch = BatchZip(archive, job.input_names, library_keeper(job))
         for index, result in files.results():
             batch.settle(index, result)
             shutil.rmtree(file_scratch(job, index), ignore_errors=True)
@@ -283,6 +294,22 @@ def zip_each(job: Job, reporter: Reporter, process: Process, tag: str) -> Outcom
     return Outcome(
         path=path, name=name, media_type="application/zip", engine=batch.engine, info=summary
     )
+
+
+def library_keeper(job: Job) -> Callable[[int, Output], int | None] | None:
+    """For batches that name library files (fileIds): save each image result as a version."""
+    if not any(job.library_files):
+        return None
+    from apps.library.links import save_result
+
+    def keep(index: int, output: Output) -> int | None:
+        assert output.path is not None
+        version = save_result(
+            job, index, output.path, output.media_type, output.engine, output.model or ""
+        )
+        return version.number if version else None
+
+    return keep
 
 
 def all_failed_message(summary: dict[str, Any]) -> str:

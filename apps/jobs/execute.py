@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from apps.core.errors import ApiError
 from apps.jobs import storage
 from apps.jobs.models import Job
 from tools import imaging, registry, runner
@@ -188,9 +189,21 @@ def still_mine(job: Job) -> bool:
     ).exists()
 
 
+def save_to_library(job: Job, outcome: Outcome) -> None:
+    """A single-input job named a library file (fileId): its image becomes a new version."""
+    if job.kind not in (Job.Kind.TOOL, Job.Kind.PIPELINE) or outcome.path is None:
+        return
+    from apps.library.links import save_result
+
+    version = save_result(job, 0, outcome.path, outcome.media_type, outcome.engine, outcome.model)
+    if version is not None:
+        outcome.info.update(savedFileId=str(version.file_id), savedVersion=version.number)
+
+
 def complete(job: Job, outcome: Outcome) -> bool:
     if not still_mine(job):
         return False
+    save_to_library(job, outcome)
     fields: dict[str, Any] = {
         "result_name": outcome.name,
         "result_media_type": outcome.media_type,
@@ -229,6 +242,8 @@ def conclude(job: Job, reporter: Reporter) -> bool:
         return finish(job, Job.Status.CANCELLED, message="cancelled")
     except ToolError as exc:
         return fail(job, exc.code, exc.message, exc.status)
+    except ApiError as exc:  # from the library: quota exceeded, file deleted meanwhile
+        return fail(job, exc.code, exc.message, exc.status_code)
     except OSError as exc:
         log.exception("job %s: storage error", job.pk)
         return fail(job, *storage_error(exc))

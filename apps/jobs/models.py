@@ -48,6 +48,9 @@ class Job(models.Model):
     items_failed = models.PositiveIntegerField(default=0)
     input_names = models.JSONField(default=list)
     input_size = models.BigIntegerField(default=0)  # bytes uploaded, for X-Original-Size
+    # Per input (same order): the library file id whose next version is this input's
+    # result (`fileId` / `fileIds` in a request), or null.
+    library_files = models.JSONField(default=list, blank=True)
     result_name = models.CharField(max_length=255, blank=True)  # the download name
     result_file = models.CharField(max_length=500, blank=True)  # path under DATA_DIR
     result_size = models.BigIntegerField(null=True, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,6 +15,8 @@ from apps.core.uploads import save_upload
 from apps.jobs import storage
 from apps.jobs.execute import run_inline
 from apps.jobs.models import Job
+from apps.library.models import FileVersion, StoredFile
+from apps.library.services import latest_version, local_copy
 from tools import imaging
 from tools.base import Tool, ToolError
 
@@ -34,27 +37,32 @@ def create_job(
     uploads: Sequence[UploadedFile],
     *,
     tool: Tool | None = None,
+    from_library: Sequence[StoredFile] = (),
+    save_to: Sequence[StoredFile | None] = (),
     **fields: Any,
 ) -> Job:
-    """A queued Job with its uploads stored and sniffed; a bad file fails the request, not later.
+    """A queued Job with its inputs stored and sniffed; a bad file fails the request, not later.
 
-    For batches a file that is not an image is kept: it fails alone, inside the batch.
+    Inputs are the uploads, then the latest versions of the `from_library` files. `save_to`
+    names, per input, the library file whose next version the result becomes. For batches
+    a file that is not an image is kept: it fails alone, inside the batch.
     """
+    names = [imaging.display_name(u.name or f"file-{i}") for i, u in enumerate(uploads)]
+    versions = [latest_version(f) for f in from_library]
+    count = len(uploads) + len(versions)
     job = Job.objects.create(
         kind=kind,
         owner=owner_of(user),
         tool_id=tool.id if tool else fields.pop("tool_id", ""),
         queue=queue_for(tool),
-        input_names=[imaging.display_name(u.name or f"file-{i}") for i, u in enumerate(uploads)],
-        input_size=sum(u.size or 0 for u in uploads),
-        items_total=len(uploads) if kind in (Job.Kind.BATCH, Job.Kind.PIPELINE_BATCH) else 0,
+        input_names=names + [f.name for f in from_library],
+        input_size=sum(u.size or 0 for u in uploads) + sum(v.size for v in versions),
+        items_total=count if kind in (Job.Kind.BATCH, Job.Kind.PIPELINE_BATCH) else 0,
+        library_files=[str(f.pk) if f else None for f in save_to] or [],
         **fields,
     )
     try:
-        for index, upload in enumerate(uploads):
-            path = save_upload(upload, storage.inputs_dir(job), str(index))
-            if kind in (Job.Kind.TOOL, Job.Kind.PIPELINE):
-                imaging.open_source(path, job.input_names[index])
+        store_inputs(job, uploads, versions)
     except ToolError as exc:
         storage.discard_all(job)
         Job.objects.filter(pk=job.pk).update(
@@ -65,6 +73,22 @@ def create_job(
         )
         raise
     return job
+
+
+def store_inputs(
+    job: Job, uploads: Sequence[UploadedFile], versions: Sequence[FileVersion]
+) -> None:
+    """Inputs 0..n-1 in the job's folder: the uploads, then copies of library versions."""
+    folder = storage.inputs_dir(job)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, upload in enumerate(uploads):
+        save_upload(upload, folder, str(index))
+    for index, version in enumerate(versions, start=len(uploads)):
+        with local_copy(version) as path:
+            shutil.copyfile(path, folder / str(index))
+    if job.kind in (Job.Kind.TOOL, Job.Kind.PIPELINE):
+        for index, name in enumerate(job.input_names):
+            imaging.open_source(folder / str(index), name)
 
 
 def enqueue(job: Job) -> None:

@@ -27,10 +27,11 @@ from apps.core.permissions import CanUseTools, is_admin
 from apps.core.uploads import first_upload
 from apps.jobs import services
 from apps.jobs.models import Job
+from apps.library import links
 from apps.pipelines.engine import TAG
 from apps.pipelines.models import Pipeline
 from apps.pipelines.steps import INVALID, Step, ToolPolicy, step_tools, validate_steps
-from apps.toolsapi.views import FILE_FIELDS, batch_uploads, submit
+from apps.toolsapi.views import FILE_FIELDS, batch_uploads, has_file, library_ids, submit
 from tools.base import OutputKind, ToolError
 
 _STEPS_HELP = 'JSON list of {"toolId", "settings"} steps'
@@ -76,14 +77,13 @@ def raw_steps(request: Request, field: str) -> Any:
 
 def start(request: Request, kind: str, steps: Sequence[Step], pipeline_id: UUID | None) -> Any:
     """Create the job for validated steps and run it like a tool call (sync unless asked)."""
-    if kind == Job.Kind.PIPELINE:
-        uploads = [first_upload(request, FILE_FIELDS)]
-    else:
-        uploads = batch_uploads(request)
+    uploads, from_library, save_to = pipeline_inputs(request, kind)
     job = services.create_job(
         kind,
         request.user,
         uploads,
+        from_library=from_library,
+        save_to=save_to,
         tool_id=TAG,
         settings={
             "steps": [s.as_json() for s in steps],
@@ -95,6 +95,20 @@ def start(request: Request, kind: str, steps: Sequence[Step], pipeline_id: UUID 
         job.queue = services.queue_for(gpu_tool)
         job.save(update_fields=["queue"])
     return submit(request, job, inline=False)
+
+
+def pipeline_inputs(request: Request, kind: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """(uploads, library inputs, library targets) of a run: `fileId` names a library file
+    to read (when no file is uploaded) and to version; `fileIds` does so for batches."""
+    data = request.data if isinstance(request.data, dict) else {}
+    if kind == Job.Kind.PIPELINE:
+        target = links.target_file(request.user, data.get("fileId"))
+        if target is not None and not has_file(request):
+            return [], [target], [target]
+        return [first_upload(request, FILE_FIELDS)], [], [target] if target else []
+    targets = links.target_files(request.user, library_ids(request, {}))
+    uploads = batch_uploads(request, extra=len(targets))
+    return uploads, targets, [None] * len(uploads) + targets
 
 
 def visible_pipelines(request: Request) -> QuerySet[Pipeline]:

@@ -17,6 +17,7 @@ from apps.core.permissions import CanUseTools
 from apps.jobs import responses
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
+from apps.library import links
 from apps.siteconfig.registry import all_settings, get_setting
 from tools import registry, runner
 from tools.base import Inputs, Tool
@@ -88,6 +89,10 @@ def uploads_for(tool: Tool, request: Request) -> list[UploadedFile]:
     return [main, second]
 
 
+def has_file(request: Request) -> bool:
+    return any(field in request.FILES for field in FILE_FIELDS)
+
+
 def wants_async(request: Request) -> bool:
     """`Prefer: respond-async` (RFC 7240) or a form field async=true."""
     prefer = request.META.get("HTTP_PREFER", "").lower()
@@ -132,29 +137,51 @@ class ToolView(APIView):
     def post(self, request: Request, tool_id: str) -> Any:
         tool = enabled_tool(tool_id)
         raw_settings = parse_settings_field(request)
+        # fileId is no tool setting: it names the library file to read and/or version.
+        target = links.target_file(request.user, raw_settings.pop("fileId", None))
         runner.validate_settings(tool, raw_settings)  # a bad setting never becomes a job
-        uploads = uploads_for(tool, request)
+        from_library = (
+            [target] if target and tool.inputs is Inputs.ONE and not has_file(request) else []
+        )
+        uploads = [] if from_library else uploads_for(tool, request)
         job = jobs.create_job(
-            Job.Kind.TOOL, request.user, uploads, tool=tool, settings=raw_settings
+            Job.Kind.TOOL,
+            request.user,
+            uploads,
+            tool=tool,
+            settings=raw_settings,
+            from_library=from_library,
+            save_to=[target] if target else [],
         )
         return submit(request, job, inline=tool.inline)
 
 
-def batch_uploads(request: Request) -> list[UploadedFile]:
-    """The files of a batch, in upload order: 1 to MAX_BATCH_SIZE of them.
+def batch_uploads(request: Request, extra: int = 0) -> list[UploadedFile]:
+    """The files of a batch, in upload order; with `extra` library files, 1 to
+    MAX_BATCH_SIZE inputs in all.
 
     `files` is the documented field; repeated `file` fields are accepted too.
     """
     files = request.FILES.getlist(MANY_FILES_FIELD) or request.FILES.getlist(FILE_FIELDS[0])
-    if not files:
+    if not files and not extra:
         raise ApiError(400, "NO_FILE", "No files uploaded: send multipart fields 'files'")
-    if len(files) > settings.MAX_BATCH_SIZE:
+    if len(files) + extra > settings.MAX_BATCH_SIZE:
         raise ApiError(
             400,
             "TOO_MANY_FILES",
-            f"{len(files)} files sent; a batch takes at most {settings.MAX_BATCH_SIZE}",
+            f"{len(files) + extra} files sent; a batch takes at most {settings.MAX_BATCH_SIZE}",
         )
     return files
+
+
+def library_ids(request: Request, raw_settings: dict[str, Any]) -> Any:
+    """`fileIds` of a batch: in the settings (as `fileId` is for one file) or a form field."""
+    if "fileIds" in raw_settings:
+        return raw_settings.pop("fileIds")
+    data = request.data
+    if hasattr(data, "getlist") and len(data.getlist("fileIds")) > 1:
+        return data.getlist("fileIds")
+    return data.get("fileIds") if isinstance(data, dict) else None
 
 
 class BatchView(APIView):
@@ -174,9 +201,16 @@ class BatchView(APIView):
                 400, "NOT_BATCHABLE", f"{tool.id} does not take one image, so it cannot batch"
             )
         raw_settings = parse_settings_field(request)
+        targets = links.target_files(request.user, library_ids(request, raw_settings))
         runner.validate_settings(tool, raw_settings)  # a bad setting never becomes a job
-        uploads = batch_uploads(request)
+        uploads = batch_uploads(request, extra=len(targets))
         job = jobs.create_job(
-            Job.Kind.BATCH, request.user, uploads, tool=tool, settings=raw_settings
+            Job.Kind.BATCH,
+            request.user,
+            uploads,
+            tool=tool,
+            settings=raw_settings,
+            from_library=targets,
+            save_to=[None] * len(uploads) + list(targets),
         )
         return submit(request, job, inline=False)

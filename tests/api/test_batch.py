@@ -84,7 +84,14 @@ def test_a_batch_resize_returns_a_zip_of_resized_images_and_a_manifest(user_clie
     manifest = manifest_of(archive)
     assert (manifest["total"], manifest["completed"], manifest["failed"]) == (3, 3, 0)
     assert manifest["files"] == [
-        {"index": i, "name": n, "status": "completed", "output": n, "error": None}
+        {
+            "index": i,
+            "name": n,
+            "status": "completed",
+            "output": n,
+            "error": None,
+            "savedVersion": None,
+        }
         for i, n in enumerate(PHOTOS)
     ]
     assert file_results(response) == {
