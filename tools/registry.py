@@ -27,6 +27,13 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.color_adjustments",
     "tools.sharpening",
     "tools.replace_color",
+    "tools.watermark_text",
+    "tools.text_overlay",
+    "tools.watermark_image",
+    "tools.compose",
+    "tools.compare",
+    "tools.color_palette",
+    "tools.image_to_base64",
 )
 
 

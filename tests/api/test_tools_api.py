@@ -209,13 +209,22 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "color-adjustments": {"brightness": 10},
     "sharpening": {"mode": "unsharp"},
     "replace-color": {"targetColor": "#ffffff"},
+    "watermark-text": {"text": "© Pixelsmith"},
+    "text-overlay": {"text": "Caption", "background": "#00000080"},
+    "watermark-image": {"scale": 20},
+    "compose": {"x": 10, "y": 10, "blend": "multiply"},
+    "compare": {"mode": "diff"},
+    "color-palette": {"count": 4},
+    "image-to-base64": {"format": "plain"},
 }
 
 
 @pytest.mark.parametrize("tool", registry.all_tools(), ids=lambda t: t.id)
 def test_every_registered_tool_runs_over_http(user_client, tool):
     assert tool.id in MINIMAL_SETTINGS, f"add {tool.id} to MINIMAL_SETTINGS"
-    response = post_tool(user_client, tool.id, MINIMAL_SETTINGS[tool.id])
+    # Two-input tools take their second file in `overlay`.
+    second = {"overlay": photo()} if tool.inputs.value == "two" else {}
+    response = post_tool(user_client, tool.id, MINIMAL_SETTINGS[tool.id], **second)
 
     assert response.status_code == 200, response.content[:300]
     assert response["X-Job-Id"]

@@ -151,3 +151,17 @@ class ImageHelpers:
 @pytest.fixture
 def img() -> type[ImageHelpers]:
     return ImageHelpers
+
+
+@pytest.fixture
+def solid_image(tmp_path: Path) -> Callable[..., Source]:
+    """A PNG of one colour (RGB or RGBA values), as a Source: `solid_image(w, h, (r, g, b))`."""
+
+    def make(width: int, height: int, values: tuple[int, ...], name: str = "solid.png") -> Source:
+        image = (pyvips.Image.black(width, height) + list(values)).cast("uchar")
+        kind = "srgb" if len(values) >= 3 else "b-w"
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}-{name}"
+        image.copy(interpretation=kind).pngsave(str(path))
+        return source_for(path, name)
+
+    return make

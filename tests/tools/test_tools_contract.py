@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from tools import imaging, registry, runner
-from tools.base import OutputKind, Tool, ToolSettings
+from tools.base import Inputs, OutputKind, Tool, ToolSettings
 
 # The least a caller must send for each tool; tools not listed run with {}.
 MINIMAL_SETTINGS = {
@@ -16,6 +16,8 @@ MINIMAL_SETTINGS = {
     "crop": {"aspectRatio": 1},
     "convert": {"format": "png"},
     "edit-metadata": {"title": "A title"},
+    "watermark-text": {"text": "© Pixelsmith"},
+    "text-overlay": {"text": "Caption"},
 }
 TOOLS = registry.all_tools()
 
@@ -38,9 +40,11 @@ def test_it_describes_itself(tool: Tool) -> None:
 
 
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.id)
-def test_it_runs_on_the_photo(tool: Tool, photo, ctx) -> None:
+def test_it_runs_on_the_photo(tool: Tool, photo, transparent, ctx) -> None:
     settings = runner.validate_settings(tool, MINIMAL_SETTINGS.get(tool.id, {}))
-    output = runner.execute(tool, [photo], settings, ctx)
+    # Two-input tools get the transparent PNG second (an overlay); generators get nothing.
+    inputs = {Inputs.NONE: [], Inputs.TWO: [photo, transparent]}.get(tool.inputs, [photo])
+    output = runner.execute(tool, inputs, settings, ctx)
     assert output.kind == tool.output
     assert output.engine
     if output.kind == OutputKind.JSON:

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('jobs', '0002_schedules'),
+        ("jobs", "0002_schedules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='library_files',
+            model_name="job",
+            name="library_files",
             field=models.JSONField(blank=True, default=list),
         ),
     ]
