@@ -44,6 +44,7 @@ format: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(PY) bench/resize.py
 	$(PY) bench/batch.py
+	$(PY) bench/tools.py
 	$(PY) bench/library.py
 
 clean:

@@ -45,14 +45,16 @@ _VIPS_LOADERS = {
     "avif": "heifload",
     "svg": "svgload_buffer",
     "jxl": "jxlload",
-    "pdf": "pdfload",
 }
 # Formats Pillow decodes: libvips has no BMP/ICO loader in the pyvips-binary build, and
 # no HEVC decoder (it parses a HEIC header, but pillow-heif's libde265 decodes the pixels).
 PILLOW_FORMATS = {"bmp": "BMP", "ico": "ICO", "heif": "HEIF"}
 # Of those, the ones without even a libvips header reader.
 PILLOW_ONLY = frozenset({"bmp", "ico"})
-_MULTIPAGE = {"gif", "webp", "tiff", "heif", "avif", "pdf", "jxl"}
+_MULTIPAGE = {"gif", "webp", "tiff", "heif", "avif", "jxl"}
+# Documents accepted as uploads but never decoded as images: only the tools made for them
+# (pdf-to-image, with pdfium) read them; every image tool refuses them in `open_header`.
+DOCUMENT_FORMATS = frozenset({"pdf"})
 # An upload this big is not an SVG we want librsvg to parse.
 _MAX_SVG_BYTES = 10_000_000
 # "truncated" makes truncated/corrupt data an error instead of grey pixels; "warning"
@@ -128,6 +130,8 @@ def _looks_like_svg(head: bytes) -> bool:
         text = text.lstrip()
         for opener, closer in (("<?xml", "?>"), ("<!--", "-->"), ("<!DOCTYPE", ">")):
             if text.startswith(opener):
+                if opener == "<!DOCTYPE" and "[" in text[: text.find(">")]:
+                    closer = "]>"  # an internal subset: svg-to-raster refuses its entities
                 end = text.find(closer)
                 if end < 0:
                     return False
@@ -177,7 +181,7 @@ def open_source(path: Path, name: str) -> Source:
         head = fh.read(_SNIFF_BYTES)
     shown = display_name(name)
     fmt = sniff_bytes(head)
-    if fmt is None or fmt not in supported_formats():
+    if fmt is None or fmt not in supported_formats() | DOCUMENT_FORMATS:
         detected = fmt or _describe_unknown(head)
         raise ToolError(
             "UNSUPPORTED_FORMAT",
@@ -196,6 +200,13 @@ def open_header(source: Source, *, access: str = "random", **opts: Any) -> pyvip
     No pixel limit is applied here; use `load` (or `check_pixels`) before decoding.
     """
     loader = _VIPS_LOADERS.get(source.format)
+    if source.format in DOCUMENT_FORMATS:
+        raise ToolError(
+            "UNSUPPORTED_FORMAT",
+            f"{source.name} is a {source.format.upper()} document, not an image "
+            "(use pdf-to-image first)",
+            400,
+        )
     if loader is None or not _has_operation(loader):
         raise ToolError("UNSUPPORTED_FORMAT", f"{source.name}: cannot decode {source.format}", 400)
     opts = {"access": access, "fail_on": _FAIL_ON, **opts}

@@ -34,6 +34,14 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.compare",
     "tools.color_palette",
     "tools.image_to_base64",
+    "tools.svg_to_raster",
+    "tools.pdf_to_image",
+    "tools.find_duplicates",
+    "tools.qr_generate",
+    "tools.barcode_read",
+    "tools.stitch",
+    "tools.split",
+    "tools.border",
 )
 
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs.models import Job
 from tests.badfiles import FIXTURES, png_claiming, text_as_jpeg, truncated_jpeg
+from tests.documents import DRAWING_SVG, pdf_pages
 from tools import registry
 
 
@@ -216,14 +217,30 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "compare": {"mode": "diff"},
     "color-palette": {"count": 4},
     "image-to-base64": {"format": "plain"},
+    "svg-to-raster": {"format": "png", "width": 60},
+    "pdf-to-image": {"pages": "1", "dpi": 72},
+    "find-duplicates": {"threshold": 8},
+    "qr-generate": {"data": "https://pixelsmith.example"},
+    "barcode-read": {},
+    "stitch": {"direction": "horizontal", "gap": 4},
+    "split": {"rows": 2, "cols": 2},
+    "border": {"width": 10},
+}
+
+# Tools whose input is not a photo: (name, bytes, content type) to upload instead.
+OTHER_INPUTS = {
+    "svg-to-raster": ("drawing.svg", DRAWING_SVG, "image/svg+xml"),
+    "pdf-to-image": ("doc.pdf", pdf_pages([(255, 0, 0)]), "application/pdf"),
 }
 
 
 @pytest.mark.parametrize("tool", registry.all_tools(), ids=lambda t: t.id)
 def test_every_registered_tool_runs_over_http(user_client, tool):
     assert tool.id in MINIMAL_SETTINGS, f"add {tool.id} to MINIMAL_SETTINGS"
-    # Two-input tools take their second file in `overlay`.
+    # Two-input tools take their second file in `overlay`; document tools get a document.
     second = {"overlay": photo()} if tool.inputs.value == "two" else {}
+    if tool.id in OTHER_INPUTS:
+        second["file"] = upload(*OTHER_INPUTS[tool.id])
     response = post_tool(user_client, tool.id, MINIMAL_SETTINGS[tool.id], **second)
 
     assert response.status_code == 200, response.content[:300]

@@ -90,13 +90,16 @@ def test_it_sanitises_the_name_for_display(fixtures: Path) -> None:
     assert source.format == "jpeg"
 
 
-def test_it_names_a_known_but_undecodable_format(tmp_path: Path) -> None:
-    # PDF is sniffed but not an image input here (pdf-to-image will read it with pdfium).
+def test_a_pdf_is_accepted_as_a_document_but_never_decoded_as_an_image(tmp_path: Path) -> None:
+    # PDF is an upload only pdf-to-image reads (with PDFium); image tools refuse it.
     assert "pdf" not in imaging.supported_formats()
     path = tmp_path / "doc.png"
     path.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    with pytest.raises(ToolError, match=r"detected: pdf"):
-        imaging.open_source(path, "doc.png")
+    source = imaging.open_source(path, "doc.png")
+    assert source.format == "pdf"
+    with pytest.raises(ToolError, match=r"not an image") as caught:
+        imaging.load(source, 100)
+    assert (caught.value.status, caught.value.code) == (400, "UNSUPPORTED_FORMAT")
 
 
 def test_it_refuses_a_huge_png_header_before_decoding(huge_png, img) -> None:

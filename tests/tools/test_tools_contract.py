@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from tests.documents import DRAWING_SVG, pdf_pages
 from tools import imaging, registry, runner
 from tools.base import Inputs, OutputKind, Tool, ToolSettings
 
@@ -18,6 +19,7 @@ MINIMAL_SETTINGS = {
     "edit-metadata": {"title": "A title"},
     "watermark-text": {"text": "© Pixelsmith"},
     "text-overlay": {"text": "Caption"},
+    "qr-generate": {"data": "https://pixelsmith.example"},
 }
 TOOLS = registry.all_tools()
 
@@ -39,9 +41,20 @@ def test_it_describes_itself(tool: Tool) -> None:
     assert tool.run.__doc__ and tool.settings.__doc__
 
 
+# Tools whose input is not a photo get one of these (name, bytes) instead.
+OTHER_INPUTS = {
+    "svg-to-raster": ("drawing.svg", DRAWING_SVG),
+    "pdf-to-image": ("doc.pdf", pdf_pages([(255, 0, 0), (0, 0, 255)])),
+}
+
+
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.id)
-def test_it_runs_on_the_photo(tool: Tool, photo, transparent, ctx) -> None:
+def test_it_runs_on_the_photo(tool: Tool, photo, transparent, ctx, tmp_path, make_source) -> None:
     settings = runner.validate_settings(tool, MINIMAL_SETTINGS.get(tool.id, {}))
+    if tool.id in OTHER_INPUTS:
+        name, data = OTHER_INPUTS[tool.id]
+        (tmp_path / name).write_bytes(data)
+        photo = make_source(tmp_path / name)
     # Two-input tools get the transparent PNG second (an overlay); generators get nothing.
     inputs = {Inputs.NONE: [], Inputs.TWO: [photo, transparent]}.get(tool.inputs, [photo])
     output = runner.execute(tool, inputs, settings, ctx)
