@@ -42,6 +42,11 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.stitch",
     "tools.split",
     "tools.border",
+    "tools.noise_removal",
+    "tools.image_enhancement",
+    "tools.content_aware_resize",
+    "tools.collage",
+    "tools.gif_tools",
 )
 
 

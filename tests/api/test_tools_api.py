@@ -225,6 +225,11 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "stitch": {"direction": "horizontal", "gap": 4},
     "split": {"rows": 2, "cols": 2},
     "border": {"width": 10},
+    "collage": {"template": "single", "width": 300, "height": 200},
+    "gif-tools": {"action": "reverse"},
+    "noise-removal": {"quality": "fast", "strength": 60},
+    "image-enhancement": {"mode": "auto", "strength": 80},
+    "content-aware-resize": {"width": 500, "blurRadius": 2},
 }
 
 # Tools whose input is not a photo: (name, bytes, content type) to upload instead.

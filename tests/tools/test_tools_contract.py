@@ -20,6 +20,7 @@ MINIMAL_SETTINGS = {
     "watermark-text": {"text": "© Pixelsmith"},
     "text-overlay": {"text": "Caption"},
     "qr-generate": {"data": "https://pixelsmith.example"},
+    "content-aware-resize": {"square": True},
 }
 TOOLS = registry.all_tools()
 
