@@ -36,6 +36,7 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.image_to_base64",
     "tools.svg_to_raster",
     "tools.pdf_to_image",
+    "tools.vectorize",
     "tools.find_duplicates",
     "tools.qr_generate",
     "tools.barcode_read",

@@ -227,6 +227,7 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "border": {"width": 10},
     "collage": {"template": "single", "width": 300, "height": 200},
     "gif-tools": {"action": "reverse"},
+    "vectorize": {"maxSize": 128},
     "noise-removal": {"quality": "fast", "strength": 60},
     "image-enhancement": {"mode": "auto", "strength": 80},
     "content-aware-resize": {"width": 500, "blurRadius": 2},
