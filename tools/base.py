@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict
 class Inputs(StrEnum):
     """How many files a tool takes."""
 
-    NONE = "none"  # generators (qr-generate): settings only
+    NONE = "none"  # generators: settings only
+    OPTIONAL = "optional"  # zero or one file (qr-generate's logo)
     ONE = "one"
     TWO = "two"  # `file` + a second file (`overlay`)
     MANY = "many"

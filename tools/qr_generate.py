@@ -13,11 +13,16 @@ Dark and light must differ enough to scan: a WCAG contrast ratio of at least 2 o
 
 Limits: `data` 1..2953 characters, and what fits the level (2953 bytes at L, 1273 at H;
 non-Latin text takes 2-3 bytes a character) - more is a 400 DATA_TOO_LONG. `size` 64..4096
-px; at a size below ~2 px per module the code may not scan. No logo overlay yet.
+px; at a size below ~2 px per module the code may not scan.
+
+An optional uploaded image is placed in the centre as a logo, `logoSize` percent of the
+symbol's width (at most 30, so at most 9 % of its area), on a pad of the light colour.
+With a logo the error correction is always H (30 % may be lost), whatever was asked.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Literal
@@ -53,24 +58,26 @@ class Settings(ToolSettings):
     dotStyle: Literal["square", "rounded", "dots"] = Field("square", description="Data modules.")
     cornerStyle: Literal["square", "rounded"] = Field("square", description="Finder patterns.")
     format: Literal["png", "svg"] = Field("png", description="PNG raster or SVG vector.")
+    logoSize: int = Field(20, ge=5, le=30, description="Logo width, % of the symbol (with a file).")
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Encode `data` and draw the styled symbol; see the module docstring."""
     dark, light = parse_color(settings.colorDark), parse_color(settings.colorLight)
     _check_contrast(dark, light)
+    logo = _logo_png(inputs[0], ctx) if inputs else None
+    level = "H" if logo else settings.errorCorrectionLevel  # the logo hides modules
     try:
-        qr = segno.make(
-            settings.data, error=settings.errorCorrectionLevel, boost_error=False, micro=False
-        )
+        qr = segno.make(settings.data, error=level, boost_error=False, micro=False)
     except segno.DataOverflowError as exc:
+        hint = "less text (a logo needs level H)" if logo else "a lower level or less text"
         raise ToolError(
-            "DATA_TOO_LONG",
-            f"data does not fit a QR code at level {settings.errorCorrectionLevel}: "
-            "use a lower errorCorrectionLevel or less text",
+            "DATA_TOO_LONG", f"data does not fit a QR code at level {level}: use {hint}"
         ) from exc
     ctx.progress(40, "drawing")
     svg = draw_svg([list(map(bool, row)) for row in qr.matrix], settings, dark, light)
+    if logo:
+        svg = _with_logo(svg, logo, len(qr.matrix), settings, light)
     extras = {"version": qr.version, "modules": len(qr.matrix), "errorCorrection": qr.error}
     engine = f"segno {metadata.version('segno')} + SVG drawing"
     if settings.format == "svg":
@@ -108,6 +115,27 @@ def draw_svg(matrix: list[list[bool]], settings: Settings, dark: RGBA, light: RG
         parts.append(_finder(fx + margin, fy + margin, settings.cornerStyle, dark))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _logo_png(source: Source, ctx: Context) -> bytes:
+    """The logo, upright and at most 512 px, as PNG (decoded through the usual guards)."""
+    image = imaging.load(source, ctx.max_megapixels)
+    return bytes(image.thumbnail_image(512, height=512).write_to_buffer(".png"))
+
+
+def _with_logo(svg: str, logo: bytes, n: int, settings: Settings, light: RGBA) -> str:
+    """Centre the logo on a light pad, `logoSize` % of the symbol wide, inside the SVG."""
+    side = n * settings.logoSize / 100
+    corner = settings.margin + (n - side) / 2
+    pad = light if light[3] == 255 else (255, 255, 255, 255)
+    data = base64.b64encode(logo).decode()
+    overlay = (
+        f'<rect x="{corner - 0.5}" y="{corner - 0.5}" width="{side + 1}" height="{side + 1}" '
+        f'rx="0.5" {_fill(pad)}/>'
+        f'<image x="{corner}" y="{corner}" width="{side}" height="{side}" '
+        f'preserveAspectRatio="xMidYMid meet" href="data:image/png;base64,{data}"/>'
+    )
+    return svg.removesuffix("</svg>") + overlay + "</svg>"
 
 
 def _in_finder(x: int, y: int, n: int) -> bool:
@@ -182,5 +210,5 @@ TOOL = Tool(
     "from text; error correction L/M/Q/H.",
     settings=Settings,
     run=run,
-    inputs=Inputs.NONE,
+    inputs=Inputs.OPTIONAL,
 )

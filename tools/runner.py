@@ -53,10 +53,20 @@ def readable_errors(exc: ValidationError) -> str:
 
 
 def _check_input_count(tool: Tool, count: int) -> None:
-    expected = {Inputs.NONE: (0, 0), Inputs.ONE: (1, 1), Inputs.TWO: (2, 2)}
+    expected = {
+        Inputs.NONE: (0, 0),
+        Inputs.OPTIONAL: (0, 1),
+        Inputs.ONE: (1, 1),
+        Inputs.TWO: (2, 2),
+    }
     low, high = expected.get(tool.inputs, (1, None))
     if count < low or (high is not None and count > high):
-        wanted = {Inputs.NONE: "no file", Inputs.ONE: "one file", Inputs.TWO: "two files"}
+        wanted = {
+            Inputs.NONE: "no file",
+            Inputs.OPTIONAL: "at most one file",
+            Inputs.ONE: "one file",
+            Inputs.TWO: "two files",
+        }
         raise ToolError(
             "WRONG_INPUT_COUNT",
             f"{tool.id} takes {wanted.get(tool.inputs, 'one or more files')}, got {count}",

@@ -21,7 +21,12 @@ from tools import registry, runner
 from tools.base import Inputs, OutputKind, Tool, ToolError, ToolSettings
 
 INVALID = "PIPELINE_INVALID"
-_TAKES = {Inputs.NONE: "no file", Inputs.TWO: "two files", Inputs.MANY: "several files"}
+_TAKES = {
+    Inputs.NONE: "no file",
+    Inputs.OPTIONAL: "an optional file",
+    Inputs.TWO: "two files",
+    Inputs.MANY: "several files",
+}
 
 
 @dataclass(frozen=True)

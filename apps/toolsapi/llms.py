@@ -26,6 +26,7 @@ every tool's settings at /llms-full.txt.
 def _files_part(tool: Tool) -> str:
     return {
         Inputs.NONE: "",
+        Inputs.OPTIONAL: ' -F "file=@logo.png"',
         Inputs.ONE: ' -F "file=@input.jpg"',
         Inputs.TWO: ' -F "file=@input.jpg" -F "overlay=@second.png"',
         Inputs.MANY: ' -F "files=@a.jpg" -F "files=@b.jpg"',

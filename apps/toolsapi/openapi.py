@@ -42,6 +42,8 @@ def _request_body(tool: Tool, settings_name: str) -> dict[str, Any]:
     if tool.inputs is Inputs.MANY:
         properties["files"] = {"type": "array", "items": binary}
         required.append("files")
+    elif tool.inputs is Inputs.OPTIONAL:
+        properties["file"] = {**binary, "description": "optional"}
     elif tool.inputs in (Inputs.ONE, Inputs.TWO):
         properties["file"] = binary
         required.append("file")

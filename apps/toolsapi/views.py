@@ -79,6 +79,8 @@ def uploads_for(tool: Tool, request: Request) -> list[UploadedFile]:
             raise ApiError(400, "NO_FILE", "No files uploaded: send multipart fields 'files'")
         return files
     main = first(FILE_FIELDS)
+    if tool.inputs is Inputs.OPTIONAL:
+        return [main] if main is not None else []
     if main is None:
         raise ApiError(400, "NO_FILE", "No file uploaded: send a multipart field 'file'")
     if tool.inputs is Inputs.ONE:

@@ -260,3 +260,15 @@ def test_every_registered_tool_runs_over_http(user_client, tool):
             assert image.width > 0
         else:
             assert io.BytesIO(content).read(4)
+
+
+def test_a_generator_runs_without_a_file_and_takes_an_optional_logo(user_client):
+    plain = user_client.post(
+        "/api/v1/tools/qr-generate", {"settings": '{"data": "hello"}'}, format="multipart"
+    )
+    with_logo = post_tool(user_client, "qr-generate", {"data": "hello", "size": 256})
+
+    assert plain.status_code == with_logo.status_code == 200
+    assert pyvips.Image.new_from_buffer(body_of(plain), "").width == 512
+    assert pyvips.Image.new_from_buffer(body_of(with_logo), "").width == 256
+    assert json.loads(with_logo["X-Result-Info"])["errorCorrection"] == "H"

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
-WAIT_S = 30  # the longest any single wait may take
+WAIT_S = 60  # the longest any single wait may take (a loaded CI machine is slow)
 STALE_S = 5  # JOB_STALE_S: the smallest the settings accept, so a lost worker shows in seconds
 
 

@@ -96,7 +96,39 @@ def test_bad_settings_are_400(ctx, bad):
     assert err.value.status == 400
 
 
-def test_it_takes_no_file(run_tool, photo):
+@pytest.mark.parametrize("dot_style", ["square", "dots"])
+@pytest.mark.parametrize("logo_size", [20, 30])
+def test_a_logo_sits_in_the_middle_and_the_code_still_scans(ctx, photo, dot_style, logo_size):
+    tool = registry.get("qr-generate")
+    assert tool is not None
+    settings = {"data": URL, "size": 400, "dotStyle": dot_style, "logoSize": logo_size}
+    out = runner.execute(tool, [photo], runner.validate_settings(tool, settings), ctx)
+
+    codes = scan(out.path)
+    assert [(c.format.name, c.text) for c in codes] == [("QRCode", URL)]
+    assert out.extras["errorCorrection"] == "H"  # raised from M for the logo
+    image = pyvips.Image.new_from_file(str(out.path))
+    centre = image.crop(190, 190, 20, 20)
+    means = [centre[band].avg() for band in range(3)]
+    # QR modules are grey (equal channels); the photo in the middle is coloured.
+    assert max(means) - min(means) > 10
+
+
+def test_an_svg_with_a_logo_embeds_it_and_still_scans(ctx, photo, tmp_path):
+    tool = registry.get("qr-generate")
+    assert tool is not None
+    out = runner.execute(tool, [photo], {"data": URL, "format": "svg"}, ctx)
+
+    svg = out.path.read_text()
+    assert 'href="data:image/png;base64,' in svg
+    png = tmp_path / "rendered.png"
+    pyvips.Image.svgload_buffer(svg.encode()).pngsave(str(png))
+    assert [c.text for c in scan(png)] == [URL]
+
+
+def test_it_takes_at_most_one_file(run_tool, photo):
+    tool = registry.get("qr-generate")
+    assert tool is not None
     with pytest.raises(ToolError) as err:
-        run_tool("qr-generate", photo, {"data": "x"})
+        runner.execute(tool, [photo, photo], {"data": "x"}, None)  # type: ignore[arg-type]
     assert err.value.code == "WRONG_INPUT_COUNT"

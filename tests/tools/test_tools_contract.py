@@ -57,7 +57,9 @@ def test_it_runs_on_the_photo(tool: Tool, photo, transparent, ctx, tmp_path, mak
         (tmp_path / name).write_bytes(data)
         photo = make_source(tmp_path / name)
     # Two-input tools get the transparent PNG second (an overlay); generators get nothing.
-    inputs = {Inputs.NONE: [], Inputs.TWO: [photo, transparent]}.get(tool.inputs, [photo])
+    inputs = {Inputs.NONE: [], Inputs.OPTIONAL: [], Inputs.TWO: [photo, transparent]}.get(
+        tool.inputs, [photo]
+    )
     output = runner.execute(tool, inputs, settings, ctx)
     assert output.kind == tool.output
     assert output.engine
