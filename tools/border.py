@@ -27,11 +27,11 @@ import pyvips
 from pydantic import Field
 
 from tools import colour, imaging
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import RGBA, HexColor, ImageFormat, Quality, parse_color
+from tools.base import Context, Output, Source, Tool
+from tools.fields import RGBA, HexColor, ImageOutputSettings, parse_color
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Border width, look, corners, padding and shadow."""
 
     width: int = Field(20, ge=0, le=1000, description="Border width in px.")
@@ -48,8 +48,6 @@ class Settings(ToolSettings):
     shadowOffsetY: int = Field(8, ge=-500, le=500)
     shadowBlur: int = Field(12, ge=0, le=200, description="Shadow softness in px.")
     shadowColor: HexColor = Field("#00000080", description="Shadow colour with alpha.")
-    format: ImageFormat | None = Field(None, description="Output format; default the input's.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

@@ -29,8 +29,8 @@ import pyvips
 from pydantic import BeforeValidator, Field
 
 from tools import colour, imaging
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Output, Source, Tool
+from tools.fields import ImageOutputSettings
 
 Effect = Literal["grayscale", "sepia", "invert", "vignette"]
 _EFFECT_ORDER: tuple[Effect, ...] = ("grayscale", "sepia", "invert", "vignette")
@@ -46,7 +46,7 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Every adjustment is 0 (off) by default; `effects` is a list of effect names."""
 
     brightness: Level = Field(0, description="-100 (black) .. 100 (white).")
@@ -60,8 +60,6 @@ class Settings(ToolSettings):
         default_factory=list, max_length=4, description="grayscale, sepia, invert, vignette."
     )
     vignetteStrength: float = Field(50, ge=0, le=100, description="Darkening at the corners, %.")
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

@@ -16,19 +16,17 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from tools import imaging, layers
-from tools.base import Context, Inputs, Output, Source, Tool, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Inputs, Output, Source, Tool
+from tools.fields import ImageOutputSettings
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Where the layer goes, how opaque it is and how it blends."""
 
     x: int = Field(0, ge=-16383, le=16383, description="Left edge of the layer, px.")
     y: int = Field(0, ge=-16383, le=16383, description="Top edge of the layer, px.")
     opacity: layers.Opacity = 100
     blend: layers.BlendMode = Field("over", description="libvips composite blend mode.")
-    format: ImageFormat | None = Field(None, description="Default: the first file's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

@@ -28,8 +28,8 @@ import numpy as np
 from pydantic import Field
 
 from tools import arrays, colour, imaging
-from tools.base import Context, Output, Source, Tool, ToolError, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Output, Source, Tool, ToolError
+from tools.fields import ImageOutputSettings
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 _BATCHES = 16  # energy recomputations per direction
@@ -44,7 +44,7 @@ def _cv2() -> ModuleType:
     return cv2
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Target size (at most the original's), energy smoothing and threshold."""
 
     width: int | None = Field(None, ge=1, le=16383, description="Target width, px.")
@@ -55,8 +55,6 @@ class Settings(ToolSettings):
         2, ge=0, le=255, description="Gradients below this (0..255) count as flat."
     )
     protectFaces: bool = Field(False, description="Needs face detection (not installed).")
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

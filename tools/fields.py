@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
+from tools.base import ToolSettings
+
 _FORMAT_ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "heic": "heif"}
 
 
@@ -29,6 +31,14 @@ ImageFormat = Annotated[
 Quality = Annotated[
     int, Field(ge=1, le=100, description="Encoder quality, 1 (smallest) to 100 (best).")
 ]
+
+
+class ImageOutputSettings(ToolSettings):
+    """The output options every tool that writes one image offers: format and quality."""
+
+    format: ImageFormat | None = Field(None, description="Default: the (first) input's format.")
+    quality: Quality | None = None
+
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 HexColor = Annotated[

@@ -32,8 +32,8 @@ import pyvips
 from pydantic import Field
 
 from tools import arrays, colour, imaging
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Output, Source, Tool
+from tools.fields import ImageOutputSettings
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 _ANALYSIS_SIZE = 512
@@ -57,15 +57,13 @@ _MODES = {
 }
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """What to look at (`mode`) and how far to correct it (`strength`)."""
 
     mode: Literal["auto", "exposure", "contrast", "color", "sharpness"] = Field(
         "auto", description="auto corrects everything that is off; the others one aspect."
     )
     strength: float = Field(75, ge=0, le=100, description="0 changes nothing, 100 fully.")
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

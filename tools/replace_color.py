@@ -22,11 +22,11 @@ import pyvips
 from pydantic import Field, model_validator
 
 from tools import colour, encode, imaging
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import HexColor, ImageFormat, Quality, parse_color
+from tools.base import Context, Output, Source, Tool
+from tools.fields import HexColor, ImageOutputSettings, parse_color
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Which colour, what to put instead, how close counts (ΔE00), and inversion."""
 
     targetColor: HexColor = Field("#ffffff", description="The colour to replace.")
@@ -35,8 +35,6 @@ class Settings(ToolSettings):
     )
     tolerance: float = Field(10, ge=0, le=100, description="Largest ΔE00 that still matches.")
     invert: bool = Field(False, description="Replace everything except the matching pixels.")
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
     @model_validator(mode="after")
     def _format_holds_the_replacement(self) -> Settings:

@@ -21,8 +21,8 @@ import pyvips
 from pydantic import Field, model_validator
 
 from tools import imaging
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import HexColor, ImageFormat, Quality, background_for
+from tools.base import Context, Output, Source, Tool
+from tools.fields import HexColor, ImageOutputSettings, background_for
 
 # name -> (width, height) in pixels, as the networks document them.
 PRESETS: dict[str, tuple[int, int]] = {
@@ -81,7 +81,7 @@ _PRESET_SCHEMA: dict[str, Any] = {
 }
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Give width and/or height, or percentage, or preset (which sets width and height)."""
 
     width: int | None = Field(None, ge=1, le=16383, description="Target width in pixels.")
@@ -95,8 +95,6 @@ class Settings(ToolSettings):
     background: HexColor | None = Field(
         None, description="Padding colour for fit=contain (default transparent, or white)."
     )
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
     @model_validator(mode="after")
     def _one_way_to_size(self) -> Settings:

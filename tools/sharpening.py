@@ -27,14 +27,14 @@ import pyvips
 from pydantic import Field
 
 from tools import colour, imaging
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Output, Source, Tool
+from tools.fields import ImageOutputSettings
 
 _L_PER_LEVEL = 100 / 255  # threshold levels to CIELAB lightness units
 _ADAPTIVE_THRESHOLD = 5
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """Mode, amount (%), radius (px) and threshold (levels)."""
 
     mode: Literal["adaptive", "unsharp", "highpass"] = Field(
@@ -45,8 +45,6 @@ class Settings(ToolSettings):
     threshold: int | None = Field(
         None, ge=0, le=255, description="Leave differences below this (0..255) alone."
     )
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

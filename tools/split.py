@@ -23,13 +23,13 @@ from typing import Literal
 from pydantic import Field
 
 from tools import archive, imaging
-from tools.base import Context, Output, OutputKind, Source, Tool, ToolError, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Output, OutputKind, Source, Tool, ToolError
+from tools.fields import ImageOutputSettings
 
 MAX_TILES = 400
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """How to cut: an even grid/rows/cols, or a fixed tile size."""
 
     mode: Literal["grid", "rows", "cols"] = Field("grid", description="Grid, strips or columns.")
@@ -37,8 +37,6 @@ class Settings(ToolSettings):
     cols: int = Field(2, ge=1, le=400, description="Number of columns (grid, cols).")
     tileWidth: int | None = Field(None, ge=1, le=65535, description="Fixed tile width in px.")
     tileHeight: int | None = Field(None, ge=1, le=65535, description="Fixed tile height in px.")
-    format: ImageFormat | None = Field(None, description="Tile format; default the input's.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

@@ -17,11 +17,11 @@ import pyvips
 from pydantic import Field
 
 from tools import imaging, layers
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import HexColor, ImageFormat, Quality, parse_color
+from tools.base import Context, Output, Source, Tool
+from tools.fields import HexColor, ImageOutputSettings, parse_color
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """The text, its font, size and colour, where it goes and the box behind it."""
 
     text: layers.Text
@@ -33,8 +33,6 @@ class Settings(ToolSettings):
     background: HexColor = Field("transparent", description="Box colour behind the text.")
     padding: int = Field(10, ge=0, le=1000, description="Box padding around the text, px.")
     borderRadius: int = Field(0, ge=0, le=1000, description="Box corner radius, px.")
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

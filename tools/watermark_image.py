@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from tools import imaging, layers
-from tools.base import Context, Inputs, Output, Source, Tool, ToolSettings
-from tools.fields import ImageFormat, Quality
+from tools.base import Context, Inputs, Output, Source, Tool
+from tools.fields import ImageOutputSettings
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """How opaque, how large (relative to the image) and where the watermark goes."""
 
     opacity: layers.Opacity = 50
@@ -28,8 +28,6 @@ class Settings(ToolSettings):
     x: int = Field(0, ge=-16383, le=16383, description="Left edge for position=custom, px.")
     y: int = Field(0, ge=-16383, le=16383, description="Top edge for position=custom, px.")
     margin: int = Field(20, ge=0, le=5000, description="Distance from the edges at anchors, px.")
-    format: ImageFormat | None = Field(None, description="Default: the first file's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:

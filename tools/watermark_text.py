@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from tools import imaging, layers
-from tools.base import Context, Output, Source, Tool, ToolSettings
-from tools.fields import HexColor, ImageFormat, Quality, parse_color
+from tools.base import Context, Output, Source, Tool
+from tools.fields import HexColor, ImageOutputSettings, parse_color
 
 
-class Settings(ToolSettings):
+class Settings(ImageOutputSettings):
     """What to write, in which font, size and colour, how opaque, where and how turned."""
 
     text: layers.Text
@@ -35,8 +35,6 @@ class Settings(ToolSettings):
     margin: int = Field(20, ge=0, le=5000, description="Distance from the edges at anchors, px.")
     rotation: float = Field(0, ge=-360, le=360, description="Clockwise, in degrees.")
     tile: bool = Field(False, description="Repeat the text over the whole image.")
-    format: ImageFormat | None = Field(None, description="Default: the input's format.")
-    quality: Quality | None = None
 
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
