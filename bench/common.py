@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,3 +26,19 @@ def prepared_env(data_dir: Path, **overrides: str) -> dict[str, str]:
             capture_output=True,
         )
     return env
+
+
+def start_server(data_dir: Path, port: int, **overrides: str) -> subprocess.Popen:
+    """uvicorn (one process, libvips on one thread) on a fresh install; returns once healthy."""
+    env = prepared_env(data_dir, VIPS_CONCURRENCY="1", **overrides)
+    command = ["-m", "uvicorn", "config.asgi:application", "--port", str(port)]
+    quiet = ["--no-access-log", "--log-level", "warning"]
+    server = subprocess.Popen([sys.executable, *command, *quiet], cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")

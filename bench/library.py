@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ import httpx
 import pyvips
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import ROOT, prepared_env
+from bench.common import ROOT, start_server
 
 PAGE_SIZE = 25
 
@@ -41,21 +40,6 @@ def make_images(count: int) -> list[bytes]:
         tint = [i % 17, (i // 17) % 17, (i // 289) % 17]
         images.append(bytes((window + tint).cast("uchar").jpegsave_buffer(Q=85)))
     return images
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = prepared_env(data_dir, VIPS_CONCURRENCY="1")
-    command = ["-m", "uvicorn", "config.asgi:application", "--port", str(port)]
-    quiet = ["--no-access-log", "--log-level", "warning"]
-    server = subprocess.Popen([sys.executable, *command, *quiet], cwd=ROOT, env=env)
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("server did not start")
 
 
 def signed_in(base: str, username: str, password: str) -> httpx.Client:

@@ -15,7 +15,6 @@ import argparse
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import prepared_env  # noqa: E402
+from bench.common import start_server  # noqa: E402
 from tools import imaging, registry, runner  # noqa: E402
 from tools.base import Context  # noqa: E402
 
@@ -78,33 +77,6 @@ def tool_resize(path: Path, scratch: Path, width: int) -> bytes:
     output = runner.execute(tool, [source], {"width": width, "quality": 80}, Context(scratch))
     assert output.path is not None
     return output.path.read_bytes()
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = prepared_env(data_dir, VIPS_CONCURRENCY="1")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(100):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-            return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("server did not start")
 
 
 def http_rate(port: int, photo: Path, width: int, n: int, rounds: int, clients: int) -> float:
