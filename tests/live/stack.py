@@ -13,7 +13,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,17 @@ def wait_until(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> 
 
 def wait_for_log(stack: Stack, pattern: str) -> re.Match[str]:
     return wait_until(lambda: re.search(pattern, stack.log_text()), f"log line {pattern!r}")
+
+
+@contextmanager
+def running_stack(data_dir: Path, **env: str) -> Iterator[Stack]:
+    """A fresh install in `data_dir` (migrated, admin/admin), web + worker started; always
+    killed afterwards, the worker's own session included."""
+    stack = Stack(data_dir, data_dir / "server.log", **env)
+    try:
+        stack.manage("migrate", "--noinput")
+        stack.manage("ensure_admin")
+        stack.start()
+        yield stack
+    finally:
+        stack.kill()

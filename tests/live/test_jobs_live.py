@@ -27,6 +27,7 @@ from tests.live.stack import (
     STALE_S,
     WAIT_S,
     Stack,
+    running_stack,
     session_members,
     wait_for_log,
     wait_until,
@@ -37,15 +38,8 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("jobs-live")
-    stack = Stack(data_dir, data_dir / "server.log")
-    try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("ensure_admin")
-        stack.start()
+    with running_stack(tmp_path_factory.mktemp("jobs-live")) as stack:
         yield stack
-    finally:
-        stack.kill()
 
 
 @pytest.fixture(scope="module")

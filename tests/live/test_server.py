@@ -14,22 +14,15 @@ import pytest
 import pyvips
 
 from tests.badfiles import FIXTURES
-from tests.live.stack import Stack, session_members
+from tests.live.stack import Stack, running_stack, session_members
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("live-data")
-    stack = Stack(data_dir, data_dir / "server.log", MAX_UPLOAD_SIZE_MB="1")
-    try:
-        stack.manage("migrate", "--noinput")
-        stack.manage("ensure_admin")
-        stack.start()
+    with running_stack(tmp_path_factory.mktemp("live-data"), MAX_UPLOAD_SIZE_MB="1") as stack:
         yield stack
-    finally:
-        stack.kill()
 
 
 def login(base: str) -> str:
