@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.apikeys.models import ApiKey
 from apps.core.tokens import sha256_hex
+from tests.api.support import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +18,6 @@ SESSION = "/api/auth/session"
 USERS = "/api/auth/users"
 KEY_RE = re.compile(r"^si_[0-9a-f]{96}$")
 LISTED_FIELDS = {"id", "name", "prefix", "createdAt", "lastUsedAt"}
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """The response has `status` and exactly the documented {"error", "code"} body."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert isinstance(body["error"], str) and body["error"]
-    assert body["code"] == code
-    return body
 
 
 def create(client, name: str = "my-script"):

@@ -4,6 +4,7 @@ import pytest
 
 from apps.accounts.models import AuthSession
 from apps.apikeys.models import ApiKey
+from tests.api.support import assert_error
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,16 +12,6 @@ pytestmark = pytest.mark.django_db
 CHANGE = "/api/auth/change-password"
 SESSION = "/api/auth/session"
 NEW_PASSWORD = "a-much-better-passphrase-42"
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """The response has `status` and exactly the documented {"error", "code"} body."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert isinstance(body["error"], str) and body["error"]
-    assert body["code"] == code
-    return body
 
 
 def change(client, current: str = PASSWORD, new: str = NEW_PASSWORD):

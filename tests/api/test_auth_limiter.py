@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import LoginFailure
+from tests.api.support import assert_error
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -13,16 +14,6 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/api/auth/login"
 OFFICE_IP = "10.0.0.5"
 HOME_IP = "10.9.9.9"
-
-
-def assert_error(response, status: int, code: str, extra: frozenset = frozenset()) -> dict:
-    """The response has `status` and exactly {"error", "code"} plus the documented extras."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "code"} | extra, body
-    assert isinstance(body["error"], str) and body["error"]
-    assert body["code"] == code
-    return body
 
 
 def assert_throttled(response, settings) -> int:

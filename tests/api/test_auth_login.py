@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.models import AuthSession
 from apps.core.tokens import sha256_hex
+from tests.api.support import assert_error
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,16 +15,6 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/api/auth/login"
 SESSION = "/api/auth/session"
 LOGOUT = "/api/auth/logout"
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """The response has `status` and exactly the documented {"error", "code"} body."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert isinstance(body["error"], str) and body["error"]
-    assert body["code"] == code
-    return body
 
 
 def login(client, username: str, password: str = PASSWORD, **extra):

@@ -8,6 +8,7 @@ from apps.accounts.models import AuthSession, User
 from apps.accounts.services import other_admins_exist
 from apps.apikeys.models import ApiKey
 from apps.teams.models import Team
+from tests.api.support import assert_error
 from tests.factories import PASSWORD, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,16 +18,6 @@ REGISTER = "/api/auth/register"
 SESSION = "/api/auth/session"
 STRONG = "plenty-strong-passphrase-7"
 USER_FIELDS = {"id", "username", "role", "team", "teamId", "mustChangePassword", "createdAt"}
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """The response has `status` and exactly the documented {"error", "code"} body."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert isinstance(body["error"], str) and body["error"]
-    assert body["code"] == code
-    return body
 
 
 def register(client, **fields):

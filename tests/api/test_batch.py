@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs import batch, execute, services
 from apps.jobs.models import Job
+from tests.api.support import assert_error
 from tests.badfiles import FIXTURES, text_as_jpeg, truncated_jpeg
 from tools import registry, runner
 from tools.base import Cancelled, Context, Inputs, Output, Source
@@ -64,13 +65,6 @@ def manifest_of(archive: zipfile.ZipFile) -> dict[str, Any]:
 
 def file_results(response: Any) -> dict[str, Any]:
     return json.loads(unquote(response["X-File-Results"]))
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert body["code"] == code and body["error"]
-    return body
 
 
 def test_a_batch_resize_returns_a_zip_of_resized_images_and_a_manifest(user_client, user):

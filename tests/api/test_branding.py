@@ -8,18 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from tests.api.support import assert_error
 from tests.conftest import FIXTURES
 
 LOGO_URL = "/api/v1/branding/logo"
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:300]
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
 
 
 def fixture_upload(name: str, upload_name: str | None = None) -> SimpleUploadedFile:

@@ -1,17 +1,8 @@
 """One JSON error shape everywhere: {"error": "human message", "code": "MACHINE_CODE"}."""
 
-from typing import Any
-
 import pytest
 
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:300]
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
+from tests.api.support import assert_error
 
 
 @pytest.mark.parametrize("path", ["/api/v1/does-not-exist", "/nope", "/api/v1/teams/"])

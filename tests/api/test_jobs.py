@@ -24,18 +24,12 @@ from tests.api.jobs_support import (
     with_input,
     with_result,
 )
+from tests.api.support import assert_error
 from tests.badfiles import truncated_jpeg
 
 pytestmark = pytest.mark.django_db
 
 ASYNC_KEYS = {"jobId", "status", "statusUrl", "progressUrl", "downloadUrl"}
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert set(body) == {"error", "code"} and body["code"] == code and body["error"]
-    return body
 
 
 @pytest.fixture

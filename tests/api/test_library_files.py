@@ -19,14 +19,9 @@ from tests.api.library_support import (
     stored_names,
     upload,
 )
+from tests.api.support import assert_error
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert set(body) == {"error", "code"} and body["code"] == code and body["error"]
 
 
 def make_files(owner, count: int) -> list[StoredFile]:

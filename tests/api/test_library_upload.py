@@ -20,16 +20,10 @@ from tests.api.library_support import (
     stored_names,
     upload,
 )
+from tests.api.support import error_message
 from tests.badfiles import png_claiming, text_as_jpeg
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str) -> str:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert set(body) == {"error", "code"} and body["code"] == code and body["error"]
-    return body["error"]
 
 
 def assert_nothing_stored() -> None:
@@ -84,7 +78,7 @@ def test_the_single_file_field_is_accepted_too(user_client):
 
 
 def test_a_request_without_files_is_400(user_client):
-    assert_error(user_client.post("/api/v1/upload", {}, format="multipart"), 400, "NO_FILE")
+    error_message(user_client.post("/api/v1/upload", {}, format="multipart"), 400, "NO_FILE")
 
 
 def test_more_files_than_a_batch_allows_is_400(user_client, settings):
@@ -92,7 +86,7 @@ def test_more_files_than_a_batch_allows_is_400(user_client, settings):
 
     response = post_files(user_client, upload("a.jpg"), upload("b.jpg"), upload("c.jpg"))
 
-    assert_error(response, 400, "TOO_MANY_FILES")
+    error_message(response, 400, "TOO_MANY_FILES")
     assert_nothing_stored()
 
 
@@ -147,7 +141,7 @@ def test_identical_uploads_are_stored_once(user_client, client_for, other_user, 
 def test_a_non_image_among_many_stores_nothing_and_is_named(user_client):
     response = post_files(user_client, upload("ok.jpg"), upload("notes.jpg", text_as_jpeg()))
 
-    message = assert_error(response, 400, "UNSUPPORTED_FORMAT")
+    message = error_message(response, 400, "UNSUPPORTED_FORMAT")
     assert "notes.jpg" in message
     assert_nothing_stored()
 
@@ -159,7 +153,7 @@ def test_an_image_over_the_pixel_limit_stores_nothing(user_client, settings):
         user_client, upload("ok.jpg"), upload("huge.png", png_claiming(5000, 5000))
     )
 
-    message = assert_error(response, 413, "IMAGE_TOO_LARGE")
+    message = error_message(response, 413, "IMAGE_TOO_LARGE")
     assert "huge.png" in message
     assert_nothing_stored()
 
@@ -172,7 +166,7 @@ def test_over_the_quota_the_whole_upload_is_refused(user_client, user, settings)
 
     response = post_files(user_client, upload("a.png", big[0]), upload("b.png", big[1]))
 
-    assert "quota" in assert_error(response, 413, "QUOTA_EXCEEDED")
+    assert "quota" in error_message(response, 413, "QUOTA_EXCEEDED")
     assert StoredFile.objects.count() == Blob.objects.count() == 1
     assert len(stored_names()) == 1
     assert scratch_left() == []
@@ -212,7 +206,7 @@ def test_a_storage_write_failing_half_way_leaves_nothing(user_client, monkeypatc
 
     response = post_files(user_client, upload("a.jpg"), upload("b.png", png(20, 20)))
 
-    assert_error(response, 500, "INTERNAL_ERROR")
+    error_message(response, 500, "INTERNAL_ERROR")
     assert_nothing_stored()
 
 

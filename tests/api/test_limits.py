@@ -10,19 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs.models import Job
 from config.asgi import BodyLimit
+from tests.api.support import assert_error
 from tests.conftest import FIXTURES
 
 MB = 1024 * 1024
 Message = dict[str, Any]
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:300]
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
 
 
 # --- UploadLimitMiddleware (WSGI and the test client) ------------------------------------
@@ -249,7 +241,7 @@ def test_the_real_asgi_application_refuses_an_oversized_chunked_upload(settings)
 
 
 def assert_rate_limited(response: Any) -> None:
-    body = assert_error(response, 429, "RATE_LIMITED")
+    body = assert_error(response, 429, "RATE_LIMITED", extra={"retryAfter"})
     assert set(body) == {"error", "code", "retryAfter"}
     assert isinstance(body["retryAfter"], int) and 1 <= body["retryAfter"] <= 60
     assert 0 <= int(response["Retry-After"]) <= 60

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs.models import Job
 from apps.siteconfig.registry import set_setting
+from tests.api.support import error_message
 from tests.badfiles import FIXTURES, text_as_jpeg, truncated_jpeg
 
 RESIZE = {"toolId": "resize", "settings": {"width": 300}}
@@ -34,13 +35,6 @@ def body_of(response: Any) -> bytes:
 
 def image_of(response: Any) -> pyvips.Image:
     return pyvips.Image.new_from_buffer(body_of(response), "")
-
-
-def assert_error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert body["code"] == code
-    return str(body["error"])
 
 
 def assert_nothing_ran(settings: Any) -> None:
@@ -98,7 +92,7 @@ def test_a_step_failing_at_run_time_fails_the_job_naming_it(user_client):
     crop = {"toolId": "crop", "settings": {"left": 0, "top": 0, "width": 400, "height": 400}}
     response = execute(user_client, [{"toolId": "resize", "settings": {"width": 60}}, crop])
 
-    message = assert_error(response, 400, "CROP_OUT_OF_BOUNDS")
+    message = error_message(response, 400, "CROP_OUT_OF_BOUNDS")
     assert message.startswith("Step 2 (crop) failed after 1 completed step(s): ")
     job = Job.objects.get(pk=response["X-Job-Id"])
     assert (job.status, job.error_code, job.error_message) == (
@@ -112,32 +106,32 @@ def test_a_truncated_jpeg_is_422_corrupt_image(user_client):
     cut = SimpleUploadedFile("cut.jpg", truncated_jpeg(), "image/jpeg")
     response = execute(user_client, [RESIZE, ROTATE], file=cut)
 
-    message = assert_error(response, 422, "CORRUPT_IMAGE")
+    message = error_message(response, 422, "CORRUPT_IMAGE")
     assert message.startswith("Step 1 (resize) failed after 0 completed step(s)")
     assert Job.objects.get().status == "failed"
 
 
 def test_a_file_that_is_not_an_image_is_refused_before_any_step(user_client):
     text = SimpleUploadedFile("photo.jpg", text_as_jpeg(), "image/jpeg")
-    assert_error(execute(user_client, [RESIZE], file=text), 400, "UNSUPPORTED_FORMAT")
+    error_message(execute(user_client, [RESIZE], file=text), 400, "UNSUPPORTED_FORMAT")
 
 
 def test_anonymous_callers_need_a_token(anon, db):
-    assert_error(execute(anon, [RESIZE]), 401, "AUTH_REQUIRED")
+    error_message(execute(anon, [RESIZE]), 401, "AUTH_REQUIRED")
 
 
 # --- validation: every step before anything runs ---------------------------------------
 
 
 def test_twenty_one_steps_are_too_many(user_client, settings):
-    message = assert_error(execute(user_client, [ROTATE] * 21), 400, "TOO_MANY_STEPS")
+    message = error_message(execute(user_client, [ROTATE] * 21), 400, "TOO_MANY_STEPS")
     assert "20" in message
     assert_nothing_ran(settings)
 
 
 def test_the_step_limit_follows_the_setting(user_client, settings):
     settings.MAX_PIPELINE_STEPS = 2
-    assert_error(execute(user_client, [ROTATE] * 3), 400, "TOO_MANY_STEPS")
+    error_message(execute(user_client, [ROTATE] * 3), 400, "TOO_MANY_STEPS")
     assert execute(user_client, [ROTATE] * 2).status_code == 200
 
 
@@ -145,13 +139,13 @@ def test_invalid_settings_in_step_three_are_named_and_nothing_runs(user_client, 
     bad = {"toolId": "compress", "settings": {"quality": 101}}
     response = execute(user_client, [RESIZE, ROTATE, bad])
 
-    message = assert_error(response, 400, "INVALID_SETTINGS")
+    message = error_message(response, 400, "INVALID_SETTINGS")
     assert message == "Step 3 (compress): quality: Input should be less than or equal to 100"
     assert_nothing_ran(settings)
 
 
 def test_an_unknown_tool_is_named(user_client, settings):
-    message = assert_error(
+    message = error_message(
         execute(user_client, [RESIZE, {"toolId": "nope"}]), 400, "TOOL_NOT_FOUND"
     )
     assert message.startswith("Step 2 (nope)")
@@ -160,13 +154,13 @@ def test_an_unknown_tool_is_named(user_client, settings):
 
 def test_a_disabled_tool_is_403_naming_the_step(user_client, settings):
     set_setting("disabledTools", ["compress"])
-    message = assert_error(execute(user_client, [RESIZE, COMPRESS_WEBP]), 403, "TOOL_DISABLED")
+    message = error_message(execute(user_client, [RESIZE, COMPRESS_WEBP]), 403, "TOOL_DISABLED")
     assert message.startswith("Step 2 (compress)")
     assert_nothing_ran(settings)
 
 
 def test_a_json_tool_that_is_not_last_is_refused(user_client, settings):
-    message = assert_error(
+    message = error_message(
         execute(user_client, [{"toolId": "info"}, RESIZE]), 400, "PIPELINE_INVALID"
     )
     assert message.startswith("Step 1 (info)") and "step 2 (resize)" in message
@@ -178,23 +172,23 @@ def test_a_json_tool_that_is_not_last_is_refused(user_client, settings):
     ["[{toolId", '{"toolId": "resize"}', "[]", '[{"settings": {}}]', '["resize"]'],
 )
 def test_a_malformed_pipeline_is_refused(user_client, settings, pipeline):
-    assert_error(execute(user_client, pipeline), 400, "PIPELINE_INVALID")
+    error_message(execute(user_client, pipeline), 400, "PIPELINE_INVALID")
     assert_nothing_ran(settings)
 
 
 def test_settings_that_are_not_an_object_are_refused(user_client):
     step = {"toolId": "resize", "settings": [300]}
-    message = assert_error(execute(user_client, [step]), 400, "INVALID_SETTINGS")
+    message = error_message(execute(user_client, [step]), 400, "INVALID_SETTINGS")
     assert message.startswith("Step 1 (resize): ")
 
 
 def test_a_missing_pipeline_or_file_is_400(user_client, settings):
     response = user_client.post("/api/v1/pipeline/execute", {"file": photo()}, format="multipart")
-    assert_error(response, 400, "PIPELINE_INVALID")
+    error_message(response, 400, "PIPELINE_INVALID")
     response = user_client.post(
         "/api/v1/pipeline/execute", {"pipeline": json.dumps([RESIZE])}, format="multipart"
     )
-    assert_error(response, 400, "NO_FILE")
+    error_message(response, 400, "NO_FILE")
     assert_nothing_ran(settings)
 
 
@@ -250,11 +244,11 @@ def test_a_file_failing_in_a_batch_is_named_in_the_manifest(user_client, setting
 def test_a_batch_over_the_limit_is_refused_before_anything_runs(user_client, settings):
     settings.MAX_BATCH_SIZE = 2
     response = post_batch(user_client, [RESIZE], ["a.jpg", "b.jpg", "c.jpg"])
-    assert_error(response, 400, "TOO_MANY_FILES")
+    error_message(response, 400, "TOO_MANY_FILES")
     assert_nothing_ran(settings)
 
 
 def test_a_batch_validates_its_steps_first(user_client, settings):
     response = post_batch(user_client, [{"toolId": "info"}, RESIZE], ["a.jpg"])
-    assert_error(response, 400, "PIPELINE_INVALID")
+    error_message(response, 400, "PIPELINE_INVALID")
     assert_nothing_ran(settings)

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.jobs.models import Job
 from apps.pipelines.models import Pipeline
 from apps.siteconfig.registry import set_setting
+from tests.api.support import error_message
 from tests.badfiles import FIXTURES
 
 STEPS = [
@@ -38,12 +39,6 @@ def saved_by(client: Any, name: str = "Thumbs") -> str:
 def run_saved(client: Any, pipeline_id: str) -> Any:
     url = f"/api/v1/pipeline/{pipeline_id}/execute"
     return client.post(url, {"file": photo()}, format="multipart")
-
-
-def assert_error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.content[:300]
-    assert response.json()["code"] == code
-    return str(response.json()["error"])
 
 
 @pytest.fixture
@@ -87,13 +82,13 @@ def test_steps_may_also_come_as_a_json_string_in_a_form(user_client):
     ],
 )
 def test_saving_validates_like_running(user_client, fields, code):
-    assert_error(save(user_client, **{"name": "ok", **fields}), 400, code)
+    error_message(save(user_client, **{"name": "ok", **fields}), 400, code)
     assert not Pipeline.objects.exists()
 
 
 def test_saving_a_disabled_tool_is_403(user_client):
     set_setting("disabledTools", ["rotate"])
-    assert "Step 2 (rotate)" in assert_error(save(user_client), 403, "TOOL_DISABLED")
+    assert "Step 2 (rotate)" in error_message(save(user_client), 403, "TOOL_DISABLED")
 
 
 # --- list, get, delete: the ownership matrix ---------------------------------------------
@@ -113,9 +108,9 @@ def test_users_list_their_own_and_admins_everyones(user_client, other_client, ad
 def test_another_users_pipeline_is_404_to_get_delete_and_run(user_client, other_client):
     theirs = saved_by(other_client)
 
-    assert_error(user_client.get(f"/api/v1/pipeline/{theirs}"), 404, "NOT_FOUND")
-    assert_error(user_client.delete(f"/api/v1/pipeline/{theirs}"), 404, "NOT_FOUND")
-    assert_error(run_saved(user_client, theirs), 404, "NOT_FOUND")
+    error_message(user_client.get(f"/api/v1/pipeline/{theirs}"), 404, "NOT_FOUND")
+    error_message(user_client.delete(f"/api/v1/pipeline/{theirs}"), 404, "NOT_FOUND")
+    error_message(run_saved(user_client, theirs), 404, "NOT_FOUND")
     assert Pipeline.objects.filter(pk=theirs).exists()
     assert not Job.objects.exists()
 
@@ -123,7 +118,7 @@ def test_another_users_pipeline_is_404_to_get_delete_and_run(user_client, other_
 def test_owners_delete_their_pipeline(user_client):
     mine = saved_by(user_client)
     assert user_client.delete(f"/api/v1/pipeline/{mine}").json() == {"ok": True}
-    assert_error(user_client.delete(f"/api/v1/pipeline/{mine}"), 404, "NOT_FOUND")
+    error_message(user_client.delete(f"/api/v1/pipeline/{mine}"), 404, "NOT_FOUND")
 
 
 def test_admins_get_and_delete_anyones(user_client, admin_client):
@@ -134,8 +129,8 @@ def test_admins_get_and_delete_anyones(user_client, admin_client):
 
 
 def test_anonymous_callers_need_a_token(anon, db):
-    assert_error(anon.get("/api/v1/pipeline/list"), 401, "AUTH_REQUIRED")
-    assert_error(save(anon), 401, "AUTH_REQUIRED")
+    error_message(anon.get("/api/v1/pipeline/list"), 401, "AUTH_REQUIRED")
+    error_message(save(anon), 401, "AUTH_REQUIRED")
 
 
 def test_with_auth_disabled_anonymous_callers_share_unowned_pipelines(anon, user_client, settings):
@@ -172,7 +167,7 @@ def test_a_tool_disabled_since_saving_is_403_on_run(user_client):
     pipeline_id = saved_by(user_client)
     set_setting("disabledTools", ["rotate"])
 
-    message = assert_error(run_saved(user_client, pipeline_id), 403, "TOOL_DISABLED")
+    message = error_message(run_saved(user_client, pipeline_id), 403, "TOOL_DISABLED")
     assert message.startswith("Step 2 (rotate)")
     assert not Job.objects.exists()
 

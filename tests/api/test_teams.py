@@ -6,16 +6,8 @@ from typing import Any, cast
 import pytest
 
 from apps.teams.models import Team
+from tests.api.support import assert_error
 from tests.factories import TeamFactory, UserFactory
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:300]
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
 
 
 def make_team(name: str) -> Team:

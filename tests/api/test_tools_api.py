@@ -10,6 +10,7 @@ import pyvips
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs.models import Job
+from tests.api.support import assert_error
 from tests.badfiles import FIXTURES, png_claiming, text_as_jpeg, truncated_jpeg
 from tests.documents import DRAWING_SVG, pdf_pages
 from tools import registry
@@ -32,15 +33,6 @@ def post_tool(client: Any, tool_id: str, settings: Any = None, **files: Any) -> 
 
 def body_of(response: Any) -> bytes:
     return b"".join(response.streaming_content)
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert set(body) == {"error", "code"}
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    return body
 
 
 def scratch_left(settings: Any) -> list[str]:
