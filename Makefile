@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto  # one test process per core (pytest-xdist)
 
 .PHONY: install run test lint format bench clean
 
@@ -36,6 +36,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy apps config tools bench
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .

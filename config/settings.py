@@ -5,7 +5,9 @@ default needs no service: SQLite, django-q2's ORM broker and local files, all un
 DATA_DIR. Production points DATABASE_URL at PostgreSQL and REDIS_URL at Redis.
 """
 
+import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.UploadLimitMiddleware",
+    "apps.core.middleware.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,8 +90,61 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
+# PostgreSQL connections come from a pool in each process (web worker, django-q2 process):
+# at most DB_POOL_MAX_SIZE each. A request that waits DB_POOL_TIMEOUT_S for one gets 503
+# DATABASE_BUSY instead of opening yet another connection.
+DB_POOL_MIN_SIZE = env_int("DB_POOL_MIN_SIZE", 1, minimum=0)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 10, minimum=1)
+DB_POOL_TIMEOUT_S = env_int("DB_POOL_TIMEOUT_S", 10, minimum=1)
+if DB_POOL_MAX_SIZE < DB_POOL_MIN_SIZE:
+    raise ImproperlyConfigured(
+        f"DB_POOL_MAX_SIZE ({DB_POOL_MAX_SIZE}) must be at least DB_POOL_MIN_SIZE"
+        f" ({DB_POOL_MIN_SIZE})"
+    )
+# Shown in pg_stat_activity, so Pixelsmith's connections can be told from others.
+DB_APPLICATION_NAME = "pixelsmith"
+
+
+def url_database(url: str) -> dict[str, Any]:
+    """DATABASES["default"] for DATABASE_URL; PostgreSQL gets a connection pool.
+
+    No persistent connections (CONN_MAX_AGE=0), for any engine: under ASGI every request
+    runs its sync code in a thread of its own, so a connection kept for reuse is never
+    reused, only left open until the garbage collector finds it. Django closes (with a
+    pool: returns) the request's connection when the request finishes.
+    """
+    database: dict[str, Any] = {
+        **dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    }
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return database
+    options = database.setdefault("OPTIONS", {})
+    options.setdefault("application_name", DB_APPLICATION_NAME)
+    options["pool"] = {
+        "min_size": DB_POOL_MIN_SIZE,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT_S,  # then psycopg_pool.PoolTimeout: see apps.core.errors
+    }
+    return database
+
+
+def _forget_inherited_pools() -> None:
+    """After a fork (django-q2 forks its worker processes), the child would take idle
+    connections from the parent's pool: sockets the parent goes on using. The child gets a
+    pool of its own instead; the parent's objects are kept, unused, rather than garbage
+    collected here."""
+    postgresql = sys.modules.get("django.db.backends.postgresql.base")
+    if postgresql is not None:
+        pools = postgresql.DatabaseWrapper._connection_pools
+        _INHERITED_POOLS.extend(pools.values())
+        pools.clear()
+
+
+_INHERITED_POOLS: list[Any] = []
+
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": url_database(DATABASE_URL)}
+    os.register_at_fork(after_in_child=_forget_inherited_pools)
 else:
     DATABASES = {
         "default": {
@@ -128,6 +184,9 @@ MAX_BATCH_SIZE = env_int("MAX_BATCH_SIZE", 200, minimum=1)
 MAX_PIPELINE_STEPS = env_int("MAX_PIPELINE_STEPS", 20, minimum=1)
 # Send GPU tools to the `gpu` queue; only when a worker with Q_CLUSTER_NAME=gpu runs.
 GPU_QUEUE = env_bool("GPU_QUEUE", False)
+# The queue this worker serves (django-q2 reads the same variable): "gpu" for GPU workers,
+# whose jobs then run on the GPU (apps.jobs.context.device_for).
+Q_CLUSTER_NAME = env_str("Q_CLUSTER_NAME", "cpu")
 WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 2, minimum=1)
 Q_CLUSTER = {
     "name": "cpu",
@@ -170,6 +229,13 @@ LOGIN_COOLDOWN_S = env_int("LOGIN_COOLDOWN_S", 900, minimum=1)
 # --- Limits -------------------------------------------------------------------------
 MAX_UPLOAD_SIZE_MB = env_int("MAX_UPLOAD_SIZE_MB", 100, minimum=1)
 MAX_MEGAPIXELS = env_int("MAX_MEGAPIXELS", 100, minimum=1)
+# Below this much free space on DATA_DIR's disk, new work is refused with 507 DISK_FULL
+# (so the database and running jobs keep room to finish); 0 turns the check off.
+MIN_FREE_DISK_MB = env_int("MIN_FREE_DISK_MB", 200, minimum=0)
+# Each SVG is read and drawn by librsvg in a child process with these CPU-time and memory
+# limits (an SVG's cost is not bounded by its pixel count: filters, references).
+SVG_RENDER_TIMEOUT_S = env_int("SVG_RENDER_TIMEOUT_S", 60, minimum=1)
+SVG_RENDER_MEMORY_MB = env_int("SVG_RENDER_MEMORY_MB", 2048, minimum=256)
 RATE_LIMIT_PER_MIN = env_int("RATE_LIMIT_PER_MIN", 100, minimum=0)
 LOGO_MAX_KB = 500
 

@@ -18,8 +18,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path: Path) -> None:
-    """Each test gets its own DATA_DIR (library storage included), fast password hashing
-    and no rate limit."""
+    """Each test gets its own DATA_DIR (library storage included), fast password hashing,
+    no rate limit and no free-space reserve."""
     settings.DATA_DIR = tmp_path / "data"
     settings.TMP_DIR = tmp_path / "data" / "tmp"
     settings.TMP_DIR.mkdir(parents=True)
@@ -33,6 +33,7 @@ def _isolated(settings, tmp_path: Path) -> None:
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RATE_LIMIT_PER_MIN = 0
+    settings.MIN_FREE_DISK_MB = 0  # the test machine's disk is not ours to judge
 
 
 @pytest.fixture(autouse=True)

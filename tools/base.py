@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from tools.ai.store import ModelStore, process_store
 
 
 class Inputs(StrEnum):
@@ -83,13 +85,22 @@ def _never_cancelled() -> bool:
 
 @dataclass
 class Context:
-    """What a running tool may use besides its inputs and settings."""
+    """What a running tool may use besides its inputs and settings.
+
+    `device` is where this run may compute ("cpu" or "gpu"); `models` is the process's
+    store of loaded models, so a model is loaded once per worker, not once per job.
+    """
 
     scratch_dir: Path
     progress: Callable[[float, str], None] = _no_progress
     is_cancelled: Callable[[], bool] = _never_cancelled
     device: str = "cpu"
     max_megapixels: int = 100
+    models: ModelStore = field(default_factory=process_store)
+
+    def derive(self, **changes: Any) -> Context:
+        """The same context with some parts replaced (a step's progress, a file's scratch)."""
+        return replace(self, **changes)
 
     def check_cancelled(self) -> None:
         """Call at file/tile boundaries so a cancel stops work promptly."""
@@ -144,7 +155,8 @@ class Tool:
     name: str
     category: str
     description: str
-    settings: type[ToolSettings]
+    # A ToolSettings model, or a RootModel over a union of them (one model per mode).
+    settings: type[BaseModel]
     run: RunFn
     inputs: Inputs = Inputs.ONE
     output: OutputKind = OutputKind.IMAGE
@@ -154,7 +166,7 @@ class Tool:
     # Fast tools run inside the request; the rest go to a worker queue.
     inline: bool = True
 
-    def parse_settings(self, raw: dict[str, Any]) -> ToolSettings:
+    def parse_settings(self, raw: dict[str, Any]) -> BaseModel:
         """Validate raw settings; raises pydantic.ValidationError."""
         return self.settings.model_validate(raw)
 

@@ -1,7 +1,8 @@
 """Border & frame: a border around an image, with padding, rounded corners and a shadow.
 
 From the inside out: `padding` pixels of `paddingColor` around the image, then `width`
-pixels of border, then (optionally) a drop shadow. The border is
+pixels of border, then (optionally) a drop shadow. The border's `style` is one of these
+(left out: solid); each takes only its own settings, another style's is a 400:
 - solid: `color`;
 - gradient: `color` at the top blending linearly into `secondColor` at the bottom;
 - pattern: `patternType` checker (squares) or stripes (diagonal), `patternSize` px,
@@ -21,25 +22,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import pyvips
 from pydantic import Field
 
 from tools import colour, imaging
 from tools.base import Context, Output, Source, Tool
-from tools.fields import RGBA, HexColor, ImageOutputSettings, parse_color
+from tools.fields import (
+    RGBA,
+    HexColor,
+    ImageOutputSettings,
+    ModeSettings,
+    parse_color,
+)
 
 
-class Settings(ImageOutputSettings):
-    """Border width, look, corners, padding and shadow."""
+class _Frame(ImageOutputSettings):
+    """What every style takes: border width and colour, corners, padding and shadow."""
 
     width: int = Field(20, ge=0, le=1000, description="Border width in px.")
     color: HexColor = Field("#000000", description="Border colour (gradient/pattern: first).")
-    style: Literal["solid", "gradient", "pattern"] = Field("solid")
-    secondColor: HexColor = Field("#ffffff", description="Gradient end / pattern second colour.")
-    patternType: Literal["checker", "stripes"] = Field("checker")
-    patternSize: int = Field(10, ge=2, le=500, description="Pattern square/stripe size in px.")
     borderRadius: int = Field(0, ge=0, le=5000, description="Radius of the outer corners in px.")
     padding: int = Field(0, ge=0, le=1000, description="Space between image and border in px.")
     paddingColor: HexColor = Field("#ffffff", description="Colour of the padding.")
@@ -50,25 +53,61 @@ class Settings(ImageOutputSettings):
     shadowColor: HexColor = Field("#00000080", description="Shadow colour with alpha.")
 
 
+class BorderSolid(_Frame):
+    """The default style: the border all in `color`."""
+
+    style: Literal["solid"] = "solid"
+
+
+class BorderGradient(_Frame):
+    """`color` at the top blending linearly into `secondColor` at the bottom."""
+
+    style: Literal["gradient"]
+    secondColor: HexColor = Field("#ffffff", description="Gradient end colour (bottom).")
+
+
+class BorderPattern(_Frame):
+    """Checker squares or diagonal stripes alternating `color` and `secondColor`."""
+
+    style: Literal["pattern"]
+    secondColor: HexColor = Field("#ffffff", description="Pattern second colour.")
+    patternType: Literal["checker", "stripes"] = Field("checker")
+    patternSize: int = Field(10, ge=2, le=500, description="Pattern square/stripe size in px.")
+
+
+Frame = BorderSolid | BorderGradient | BorderPattern
+
+
+class Settings(ModeSettings[Annotated[Frame, Field(discriminator="style")]]):
+    """Border width, look (`style`, left out: solid), corners, padding and shadow.
+
+    One model per style, so `secondColor` is refused for solid and `patternType` /
+    `patternSize` for all but pattern.
+    """
+
+    default_mode = "solid"
+
+
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Frame the image; see the module docstring."""
+    frame = settings.root
     source = inputs[0]
     image = colour.to_rgb(imaging.load(source, ctx.max_megapixels)).cast("uchar")
     image = image if image.hasalpha() else image.addalpha()
-    pad, border = settings.padding, settings.width
-    inner = _fill(image.width + 2 * pad, image.height + 2 * pad, settings.paddingColor)
+    pad, border = frame.padding, frame.width
+    inner = _fill(image.width + 2 * pad, image.height + 2 * pad, frame.paddingColor)
     inner = inner.composite2(image, "over", x=pad, y=pad)
     width, height = inner.width + 2 * border, inner.height + 2 * border
     imaging.check_pixels(width, height, ctx.max_megapixels, "the framed image")
-    framed = frame_fill(width, height, settings).composite2(inner, "over", x=border, y=border)
-    if settings.borderRadius:
-        framed = round_corners(framed, settings.borderRadius)
-    if settings.shadow:
-        framed = add_shadow(framed, settings, ctx)
-    fmt = imaging.output_format(settings.format, source.format)
-    if settings.format is None and fmt not in imaging.ALPHA_FORMATS:
-        fmt = "png" if settings.borderRadius or settings.shadow else fmt
-    output = imaging.write_image(framed, ctx, fmt, source, quality=settings.quality)
+    framed = frame_fill(width, height, frame).composite2(inner, "over", x=border, y=border)
+    if frame.borderRadius:
+        framed = round_corners(framed, frame.borderRadius)
+    if frame.shadow:
+        framed = add_shadow(framed, frame, ctx)
+    fmt = imaging.output_format(frame.format, source.format)
+    if frame.format is None and fmt not in imaging.ALPHA_FORMATS:
+        fmt = "png" if frame.borderRadius or frame.shadow else fmt
+    output = imaging.write_image(framed, ctx, fmt, source, quality=frame.quality)
     output.extras.update(width=framed.width, height=framed.height)
     return output
 
@@ -82,19 +121,20 @@ def _fill(width: int, height: int, value: str) -> pyvips.Image:
     return _solid(width, height, parse_color(value))
 
 
-def frame_fill(width: int, height: int, settings: Settings) -> pyvips.Image:
+def frame_fill(width: int, height: int, frame: Frame) -> pyvips.Image:
     """The whole frame area painted in the border style (the image goes on top)."""
-    first, second = parse_color(settings.color), parse_color(settings.secondColor)
-    if settings.style == "solid":
+    first = parse_color(frame.color)
+    if isinstance(frame, BorderSolid):
         return _solid(width, height, first)
+    second = parse_color(frame.secondColor)
     xyz = pyvips.Image.xyz(width, height)
     x, y = xyz[0], xyz[1]
-    if settings.style == "gradient":
+    if isinstance(frame, BorderGradient):
         t = y / max(1, height - 1)
         mixed = t * list(second) + (1 - t) * list(first)
         return mixed.rint().cast("uchar").copy(interpretation="srgb")
-    size = settings.patternSize
-    if settings.patternType == "checker":
+    size = frame.patternSize
+    if frame.patternType == "checker":
         odd = ((x / size).floor() + (y / size).floor()) % 2
     else:
         odd = ((x + y) / size).floor() % 2
@@ -113,15 +153,15 @@ def round_corners(image: pyvips.Image, radius: int) -> pyvips.Image:
     return image.extract_band(0, n=3).bandjoin(alpha).copy(interpretation="srgb")
 
 
-def add_shadow(image: pyvips.Image, settings: Settings, ctx: Context) -> pyvips.Image:
+def add_shadow(image: pyvips.Image, frame: Frame, ctx: Context) -> pyvips.Image:
     """`image` over its blurred, offset, coloured silhouette, on a larger canvas."""
-    dx, dy, blur = settings.shadowOffsetX, settings.shadowOffsetY, settings.shadowBlur
+    dx, dy, blur = frame.shadowOffsetX, frame.shadowOffsetY, frame.shadowBlur
     reach = math.ceil(blur * 1.5)  # 3 sigma of a sigma = blur / 2 Gaussian
     left, right = max(0, reach - dx), max(0, reach + dx)
     top, bottom = max(0, reach - dy), max(0, reach + dy)
     width, height = image.width + left + right, image.height + top + bottom
     imaging.check_pixels(width, height, ctx.max_megapixels, "the framed image")
-    r, g, b, a = parse_color(settings.shadowColor)
+    r, g, b, a = parse_color(frame.shadowColor)
     silhouette = image[3].embed(left + dx, top + dy, width, height)
     if blur:
         silhouette = silhouette.gaussblur(blur / 2)

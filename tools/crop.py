@@ -6,8 +6,8 @@ Coordinates are in the image as displayed (after EXIF orientation). The box is `
 takes the largest centred box of that ratio; with one side given it derives the other.
 `shape` circle is the ellipse inscribed in the box (a circle when the box is square; with
 no box at all, the largest centred circle), rounded uses `borderRadius` pixels (default a
-tenth of the shorter side). Shaped crops need alpha: they come out as PNG, or WebP for a
-WebP input; rectangles keep the input's format.
+tenth of the shorter side; only rounded takes it). Shaped crops need alpha: they come out
+as PNG, or WebP for a WebP input; rectangles keep the input's format.
 Limits: the first page/frame of multi-page files only.
 """
 
@@ -22,7 +22,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from tools import imaging
 from tools.base import Context, Output, Source, Tool, ToolError, ToolSettings
-from tools.fields import TRANSPARENT
+from tools.fields import TRANSPARENT, ModeSettings
 
 _RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")
 
@@ -56,33 +56,66 @@ AspectRatio = Annotated[
 ]
 
 
-class Settings(ToolSettings):
-    """A box in pixels and/or an aspect ratio; a shape for circle or rounded crops."""
+class _Box(ToolSettings):
+    """The box every shape is cut from: pixels and/or an aspect ratio."""
 
     left: int | None = Field(None, ge=0, description="Left edge; default: centred.")
     top: int | None = Field(None, ge=0, description="Top edge; default: centred.")
     width: int | None = Field(None, ge=1, le=1_000_000, description="Default: to the edge.")
     height: int | None = Field(None, ge=1, le=1_000_000, description="Default: to the edge.")
     aspectRatio: AspectRatio | None = None
-    shape: Literal["rectangle", "circle", "rounded"] = "rectangle"
-    borderRadius: int | None = Field(
-        None, ge=0, description="Corner radius in pixels for shape=rounded."
-    )
 
     @model_validator(mode="after")
-    def _something_to_crop(self) -> Settings:
-        given = (self.left, self.top, self.width, self.height, self.aspectRatio)
-        if self.shape == "rectangle" and all(v is None for v in given):
-            raise ValueError("give a box (left, top, width, height) or an aspectRatio")
+    def _ratio_or_size(self) -> _Box:
         if self.aspectRatio is not None and self.width is not None and self.height is not None:
             raise ValueError("aspectRatio cannot be combined with both width and height")
         return self
 
 
+class CropRectangle(_Box):
+    """The default shape: the box itself, which must be given in some way."""
+
+    shape: Literal["rectangle"] = "rectangle"
+
+    @model_validator(mode="after")
+    def _something_to_crop(self) -> CropRectangle:
+        given = (self.left, self.top, self.width, self.height, self.aspectRatio)
+        if all(v is None for v in given):
+            raise ValueError("give a box (left, top, width, height) or an aspectRatio")
+        return self
+
+
+class CropCircle(_Box):
+    """The ellipse inscribed in the box; with no box, the largest centred circle."""
+
+    shape: Literal["circle"]
+
+
+class CropRounded(_Box):
+    """The box with rounded corners; with no box, the whole image."""
+
+    shape: Literal["rounded"]
+    borderRadius: int | None = Field(
+        None, ge=0, description="Corner radius in pixels; default a tenth of the shorter side."
+    )
+
+
+Shape = CropRectangle | CropCircle | CropRounded
+
+
+class Settings(ModeSettings[Annotated[Shape, Field(discriminator="shape")]]):
+    """A box in pixels and/or an aspect ratio, cut as the `shape` (left out: rectangle).
+
+    One model per shape, so `borderRadius` is refused unless the shape is rounded.
+    """
+
+    default_mode = "rectangle"
+
+
 Box = tuple[int, int, int, int]
 
 
-def crop_box(width: int, height: int, s: Settings) -> Box:
+def crop_box(width: int, height: int, s: Shape) -> Box:
     """(left, top, w, h) inside a `width` x `height` image; raises CROP_OUT_OF_BOUNDS."""
     room_w, room_h = width - (s.left or 0), height - (s.top or 0)
     w, h = s.width, s.height
@@ -139,16 +172,18 @@ def _apply_mask(image: pyvips.Image, mask: pyvips.Image) -> pyvips.Image:
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Crop one image to the box (and shape) the settings describe."""
+    shape = settings.root
     source = inputs[0]
     ctx.progress(5, "reading header")
     image = imaging.load(source, ctx.max_megapixels)
-    left, top, w, h = crop_box(image.width, image.height, settings)
+    left, top, w, h = crop_box(image.width, image.height, shape)
     image = image.crop(left, top, w, h)
     ctx.progress(40, "cropping")
-    if settings.shape == "rectangle":
+    if isinstance(shape, CropRectangle):
         fmt = imaging.output_format(None, source.format)
     else:
-        image = _apply_mask(image, _mask(w, h, settings.shape, settings.borderRadius))
+        radius = shape.borderRadius if isinstance(shape, CropRounded) else None
+        image = _apply_mask(image, _mask(w, h, shape.shape, radius))
         fmt = "webp" if source.format == "webp" else "png"
     return imaging.write_image(image, ctx, fmt, source)
 

@@ -7,12 +7,13 @@ aliases ("jpg", "tif", "heic").
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
 from tools.base import ToolSettings
 
+T = TypeVar("T")
 _FORMAT_ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "heic": "heif"}
 
 
@@ -31,6 +32,69 @@ ImageFormat = Annotated[
 Quality = Annotated[
     int, Field(ge=1, le=100, description="Encoder quality, 1 (smallest) to 100 (best).")
 ]
+
+
+# The nine anchors a layer can be placed at (tools.layers.Position adds "custom").
+Anchor = Literal[
+    "top-left",
+    "top-center",
+    "top-right",
+    "center-left",
+    "center",
+    "center-right",
+    "bottom-left",
+    "bottom-center",
+    "bottom-right",
+]
+
+
+class ModeSettings(RootModel[T], Generic[T]):
+    """Base of a tool's settings that are one model per mode: a RootModel over a union of
+    ToolSettings models told apart by the mode's key (a pydantic discriminated union).
+
+    A setting of another mode is then refused, not silently ignored, and the JSON schema
+    (hence the OpenAPI spec and a form generated from it) shows each mode's own settings.
+    A subclass names the union and its `default_mode`, used where a caller leaves the mode
+    out. A form that posts every field keeps working: settings of other modes left at
+    their defaults are dropped; one with a value of its own is refused, as it would do
+    nothing.
+    """
+
+    # The schema stays an object (a oneOf of objects), as every tool's settings are.
+    model_config = ConfigDict(json_schema_extra={"type": "object"})
+    default_mode: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_in_the_mode(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        key = cls.model_fields["root"].discriminator
+        assert isinstance(key, str), f"{cls.__qualname__}: the union needs a discriminator key"
+        data = {key: cls.default_mode, **data}
+        modes = _modes(cls)
+        chosen = next((m for m in modes if data[key] in _tags(m, key)), None)
+        if chosen is None:
+            return data  # an unknown mode: the union itself names the key
+        own = set(chosen.model_fields) | {f.alias for f in chosen.model_fields.values() if f.alias}
+        for name in [n for n in data if n not in own]:
+            defaults = [m.model_fields[name].get_default() for m in modes if name in m.model_fields]
+            if defaults and all(data[name] == d for d in defaults):
+                del data[name]
+        return data
+
+
+def _modes(settings_cls: type[RootModel[Any]]) -> tuple[type[BaseModel], ...]:
+    """The models of a RootModel over an (Annotated) union."""
+    union = settings_cls.model_fields["root"].annotation
+    if get_origin(union) is Annotated:
+        union = get_args(union)[0]
+    return tuple(m for m in get_args(union) if isinstance(m, type) and issubclass(m, BaseModel))
+
+
+def _tags(model: type[BaseModel], key: str) -> tuple[Any, ...]:
+    """The values of the mode `key` that pick `model` (its Literal's values)."""
+    return get_args(model.model_fields[key].annotation)
 
 
 class ImageOutputSettings(ToolSettings):

@@ -1,6 +1,7 @@
 """GIF tools: edit animated GIF/WebP frame by frame; animated input stays animated.
 
-`action` picks what to do, each with its own settings:
+`action` picks what to do (left out: optimize), each with its own settings; a setting
+of another action is refused (400), and the JSON schema lists each action's own:
 
 - resize: `width` and/or `height` (one alone keeps the aspect ratio; both give exactly
   that size);
@@ -17,8 +18,9 @@
   last step of a pipeline).
 
 Frames are decoded with libvips (all pages stacked, `page-height`/`delay`/`loop` read
-from the file) and written back with the same metadata, as GIF (or `format` webp; an
-animated WebP input stays WebP by default). A still image is a one-frame animation.
+from the file) and written back with the same metadata, as GIF (or `format` webp, which
+every action but extract-frames takes; an animated WebP input stays WebP by default). A
+still image is a one-frame animation.
 
 Limits: at most 1000 frames (413); the pixel limit covers all frames together. A GIF cut
 off between frames keeps the complete frames (as browsers show it); one cut inside its
@@ -30,50 +32,98 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import pyvips
 from pydantic import Field, model_validator
 
 from tools import archive, colour, imaging, layers
 from tools.base import Context, Output, Source, Tool, ToolError, ToolSettings
-from tools.fields import HexColor, parse_color
+from tools.fields import Anchor, HexColor, ModeSettings, parse_color
 
 MAX_FRAMES = 1000
 MIN_DELAY_MS = 20
 _DEFAULT_DELAY_MS = 100
 
 
-class Settings(ToolSettings):
-    """The action and its parameters (the ones another action takes are ignored)."""
+class _Animated(ToolSettings):
+    """What every action that writes an animation (all but extract-frames) takes."""
 
-    action: Literal[
-        "resize", "optimize", "reverse", "speed", "extract-frames", "rotate", "add-text"
-    ] = Field("optimize", description="What to do with the frames.")
-    width: int | None = Field(None, ge=1, le=4096, description="resize: width in px.")
-    height: int | None = Field(None, ge=1, le=4096, description="resize: height in px.")
-    colors: int = Field(256, ge=2, le=256, description="optimize: palette size.")
-    lossy: int = Field(0, ge=0, le=32, description="optimize: inter-frame error allowed.")
-    factor: float = Field(2, ge=0.1, le=10, description="speed: 2 is twice as fast.")
-    angle: float = Field(90, ge=-360, le=360, description="rotate: clockwise degrees.")
-    text: layers.Text | None = Field(None, description="add-text: the text.")
-    fontSize: layers.FontSize = 24
-    color: HexColor = Field("#ffffff", description="add-text: text colour.")
-    position: layers.Position = Field("bottom-center", description="add-text: anchor.")
-    margin: int = Field(10, ge=0, le=1000, description="add-text: px from the edges.")
     format: Literal["gif", "webp"] | None = Field(
         None, description="Output format; default the input's (webp) or gif."
     )
 
+
+class GifResize(_Animated):
+    """Every frame to `width` and/or `height` (one alone keeps the aspect ratio)."""
+
+    action: Literal["resize"]
+    width: int | None = Field(None, ge=1, le=4096, description="Width in px.")
+    height: int | None = Field(None, ge=1, le=4096, description="Height in px.")
+
     @model_validator(mode="after")
-    def _action_needs(self) -> Settings:
-        if self.action == "resize" and self.width is None and self.height is None:
-            raise ValueError("resize needs width or height")
-        if self.action == "add-text" and self.text is None:
-            raise ValueError("add-text needs text")
-        if self.action == "add-text" and self.position == "custom":
-            raise ValueError("add-text takes an anchor position, not custom")
+    def _width_or_height(self) -> GifResize:
+        if self.width is None and self.height is None:
+            raise ValueError("width or height is needed")
         return self
+
+
+class GifOptimize(_Animated):
+    """The default action: re-encode with a smaller palette and inter-frame error."""
+
+    action: Literal["optimize"] = "optimize"
+    colors: int = Field(256, ge=2, le=256, description="Palette size.")
+    lossy: int = Field(0, ge=0, le=32, description="Inter-frame error allowed.")
+
+
+class GifReverse(_Animated):
+    """The frames (and their delays) in reverse order."""
+
+    action: Literal["reverse"]
+
+
+class GifSpeed(_Animated):
+    """Every delay divided by `factor`, at least 20 ms a frame."""
+
+    action: Literal["speed"]
+    factor: float = Field(2, ge=0.1, le=10, description="2 is twice as fast.")
+
+
+class GifRotate(_Animated):
+    """Every frame turned clockwise by `angle` degrees."""
+
+    action: Literal["rotate"]
+    angle: float = Field(90, ge=-360, le=360, description="Clockwise degrees.")
+
+
+class GifAddText(_Animated):
+    """`text` drawn on every frame at an anchor, as watermark-text sets it."""
+
+    action: Literal["add-text"]
+    text: layers.Text
+    fontSize: layers.FontSize = 24
+    color: HexColor = Field("#ffffff", description="Text colour.")
+    position: Anchor = Field("bottom-center", description="Where the text goes.")
+    margin: int = Field(10, ge=0, le=1000, description="Px from the edges.")
+
+
+class GifExtractFrames(ToolSettings):
+    """A ZIP of PNG frames (so no `format`)."""
+
+    action: Literal["extract-frames"]
+
+
+# The actions that give an animation back (extract-frames gives a ZIP).
+FrameAction = GifResize | GifOptimize | GifReverse | GifSpeed | GifRotate | GifAddText
+# Each action is its own model, picked by `action`: a setting of another action is an
+# error (not silently ignored), and the JSON schema lists each action's own settings.
+AnyAction = Annotated[FrameAction | GifExtractFrames, Field(discriminator="action")]
+
+
+class Settings(ModeSettings[AnyAction]):
+    """One action and its settings, picked by `action` (left out: optimize)."""
+
+    default_mode = "optimize"
 
 
 @dataclass
@@ -87,22 +137,23 @@ class Animation:
 
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Apply the action to every frame; see the module docstring."""
+    action = settings.root
     source = inputs[0]
     ctx.progress(5, "decoding frames")
     anim = load_frames(source, ctx.max_megapixels)
-    if settings.action == "extract-frames":
+    if isinstance(action, GifExtractFrames):
         return _extract(anim, source, ctx)
-    ctx.progress(30, settings.action)
-    anim = _ACTIONS[settings.action](anim, settings)
-    fmt = settings.format or ("webp" if source.format == "webp" else "gif")
+    ctx.progress(30, action.action)
+    anim = _apply(anim, action)
+    fmt = action.format or ("webp" if source.format == "webp" else "gif")
     save_opts = {}
-    if settings.action == "optimize":
-        bits = max(1, math.ceil(math.log2(settings.colors)))
-        save_opts = {"bitdepth": bits, "effort": 10, "interframe_maxerror": settings.lossy}
+    if isinstance(action, GifOptimize):
+        bits = max(1, math.ceil(math.log2(action.colors)))
+        save_opts = {"bitdepth": bits, "effort": 10, "interframe_maxerror": action.lossy}
         if fmt == "webp":
             save_opts = {"effort": 6}
     output = imaging.write_image(joined(anim), ctx, fmt, source, **save_opts)
-    if settings.action == "add-text":
+    if isinstance(action, GifAddText):
         output.engine += layers.TEXT_ENGINE
     output.extras.update(frames=len(anim.frames), delays=anim.delays)
     return output
@@ -147,7 +198,24 @@ def joined(anim: Animation) -> pyvips.Image:
     return image
 
 
-def _resize(anim: Animation, settings: Settings) -> Animation:
+def _apply(anim: Animation, action: FrameAction) -> Animation:
+    """The animation after `action` (optimize is all in the encoder's options)."""
+    match action:
+        case GifResize():
+            return _resize(anim, action)
+        case GifOptimize():
+            return anim
+        case GifReverse():
+            return Animation(anim.frames[::-1], anim.delays[::-1], anim.loop)
+        case GifSpeed():
+            return _speed(anim, action)
+        case GifRotate():
+            return _rotate(anim, action)
+        case GifAddText():
+            return _add_text(anim, action)
+
+
+def _resize(anim: Animation, settings: GifResize) -> Animation:
     first = anim.frames[0]
     width, height = settings.width, settings.height
     if width is None:
@@ -158,16 +226,12 @@ def _resize(anim: Animation, settings: Settings) -> Animation:
     return Animation(frames, anim.delays, anim.loop)
 
 
-def _reverse(anim: Animation, settings: Settings) -> Animation:
-    return Animation(anim.frames[::-1], anim.delays[::-1], anim.loop)
-
-
-def _speed(anim: Animation, settings: Settings) -> Animation:
+def _speed(anim: Animation, settings: GifSpeed) -> Animation:
     delays = [max(MIN_DELAY_MS, round(d / settings.factor)) for d in anim.delays]
     return Animation(anim.frames, delays, anim.loop)
 
 
-def _rotate(anim: Animation, settings: Settings) -> Animation:
+def _rotate(anim: Animation, settings: GifRotate) -> Animation:
     angle = settings.angle % 360
     if angle % 90 == 0:
         frames = [f.rot(f"d{int(angle)}") if angle else f for f in anim.frames]
@@ -176,8 +240,7 @@ def _rotate(anim: Animation, settings: Settings) -> Animation:
     return Animation(frames, anim.delays, anim.loop)
 
 
-def _add_text(anim: Animation, settings: Settings) -> Animation:
-    assert settings.text is not None  # checked by Settings
+def _add_text(anim: Animation, settings: GifAddText) -> Animation:
     mask = layers.text_mask(settings.text, "DejaVu Sans", settings.fontSize)
     layer = layers.solid(mask, parse_color(settings.color))
     first = anim.frames[0]
@@ -185,20 +248,6 @@ def _add_text(anim: Animation, settings: Settings) -> Animation:
     x, y = layers.anchor(size, (layer.width, layer.height), settings.position, settings.margin)
     frames = [layers.place(f, layer, x, y) for f in anim.frames]
     return Animation(frames, anim.delays, anim.loop)
-
-
-def _unchanged(anim: Animation, settings: Settings) -> Animation:
-    return anim
-
-
-_ACTIONS = {
-    "resize": _resize,
-    "optimize": _unchanged,
-    "reverse": _reverse,
-    "speed": _speed,
-    "rotate": _rotate,
-    "add-text": _add_text,
-}
 
 
 def _extract(anim: Animation, source: Source, ctx: Context) -> Output:

@@ -22,7 +22,7 @@ from typing import Any
 import pyvips
 from PIL import Image
 
-from tools import encode
+from tools import encode, svg_render, svg_sanitise
 from tools.base import Context, Output, OutputKind, Source, ToolError
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ extension = encode.extension
 media_type = encode.media_type
 save = encode.save
 
-# libvips loader per sniffed format. svg is read from memory (see _open_vips).
+# libvips loader per sniffed format. svg never reaches libvips here: it is sanitised, then
+# read and drawn by librsvg in a bounded child process (see open_header, render_svg).
 _VIPS_LOADERS = {
     "jpeg": "jpegload",
     "png": "pngload",
@@ -55,8 +56,8 @@ _MULTIPAGE = {"gif", "webp", "tiff", "heif", "avif", "jxl"}
 # Documents accepted as uploads but never decoded as images: only the tools made for them
 # (pdf-to-image, with pdfium) read them; every image tool refuses them in `open_header`.
 DOCUMENT_FORMATS = frozenset({"pdf"})
-# An upload this big is not an SVG we want librsvg to parse.
-_MAX_SVG_BYTES = 10_000_000
+# svgload options that change the drawing; access and fail_on do not apply to it.
+_SVG_OPTIONS = ("dpi", "scale")
 # "truncated" makes truncated/corrupt data an error instead of grey pixels; "warning"
 # would also reject files every browser shows (e.g. extraneous bytes before a marker).
 _FAIL_ON = "truncated"
@@ -198,6 +199,8 @@ def open_header(source: Source, *, access: str = "random", **opts: Any) -> pyvip
     """Open a libvips-decodable source lazily: the header is parsed, no pixels are.
 
     No pixel limit is applied here; use `load` (or `check_pixels`) before decoding.
+    For SVG the result is a stand-in with the drawing's header and no drawing (black):
+    librsvg runs only in a bounded child process, and `load` is what renders.
     """
     loader = _VIPS_LOADERS.get(source.format)
     if source.format in DOCUMENT_FORMATS:
@@ -209,10 +212,11 @@ def open_header(source: Source, *, access: str = "random", **opts: Any) -> pyvip
         )
     if loader is None or not _has_operation(loader):
         raise ToolError("UNSUPPORTED_FORMAT", f"{source.name}: cannot decode {source.format}", 400)
+    if source.format == "svg":
+        dpi, scale = _svg_options(opts)
+        return svg_render.header(_read_svg(source), source.name, dpi=dpi, scale=scale)
     opts = {"access": access, "fail_on": _FAIL_ON, **opts}
     try:
-        if loader == "svgload_buffer":
-            return pyvips.Image.svgload_buffer(_read_svg(source), **opts)
         # revalidate: the loader cache is keyed on the file name, and a name may be reused.
         return getattr(pyvips.Image, loader)(str(source.path), revalidate=True, **opts)
     except pyvips.Error as exc:
@@ -221,10 +225,45 @@ def open_header(source: Source, *, access: str = "random", **opts: Any) -> pyvip
 
 
 def _read_svg(source: Source) -> bytes:
-    """SVG is parsed from memory so librsvg has no base path to resolve file references."""
-    if source.size > _MAX_SVG_BYTES:
-        raise ToolError("IMAGE_TOO_LARGE", f"{source.name} is over 10 MB of SVG", 413)
-    return source.path.read_bytes()
+    """The sanitised SVG (see svg_sanitise), drawn from memory: librsvg gets no base
+    path to resolve file references against."""
+    return svg_sanitise.read(source).xml
+
+
+def _svg_options(opts: dict[str, Any]) -> tuple[float, float]:
+    """`dpi` and `scale` from loader options (default 72 and 1)."""
+    unknown = set(opts) - {*_SVG_OPTIONS, "access", "fail_on"}
+    if unknown:
+        raise TypeError(f"SVG loader options not supported: {sorted(unknown)}")
+    return float(opts.get("dpi", 72.0)), float(opts.get("scale", 1.0))
+
+
+def render_svg(
+    svg: bytes,
+    name: str,
+    max_megapixels: int,
+    *,
+    dpi: float = 72.0,
+    scale: float = 1.0,
+    access: str = "random",
+    ctx: Context | None = None,
+) -> pyvips.Image:
+    """Draw sanitised SVG in svg_render's bounded child, refusing a drawing over the
+    pixel limit before it is drawn. `ctx`: whose cancel flag and scratch directory to use
+    (default: those of the tool running, see `svg_render.running`)."""
+    try:
+        return svg_render.render(
+            svg,
+            name,
+            dpi=dpi,
+            scale=scale,
+            max_pixels=max_megapixels * 1_000_000,
+            access=access,
+            ctx=ctx,
+        )
+    except svg_render.OverPixelLimit as over:
+        check_pixels(over.width, over.height, max_megapixels, name)
+        raise  # not reached: check_pixels refuses what the child refused
 
 
 def check_pixels(width: int, height: int, max_megapixels: int, name: str) -> None:
@@ -264,6 +303,10 @@ def load(
     """
     if source.format in PILLOW_FORMATS:
         return _pillow_load(source, max_megapixels)
+    if source.format == "svg":  # no pages, no orientation; the child checks the pixel limit
+        dpi, scale = _svg_options(loader_opts)
+        svg = _read_svg(source)
+        return render_svg(svg, source.name, max_megapixels, dpi=dpi, scale=scale, access=access)
     pages = _page_opts(source.format, {"page": page, "n": n})
     image = probe(source, max_megapixels, access=access, **pages)
     if loader_opts:
@@ -447,15 +490,28 @@ def write_image(
     return image_output(path, fmt, engine_name(source.format, fmt))
 
 
-def configure(concurrency: int = 0) -> None:
+def configure(concurrency: int = 0, svg_limits: svg_render.Limits | None = None) -> None:
     """Process-wide libvips settings; the apps call this once at start-up.
 
     `concurrency` 0 keeps libvips' default (VIPS_CONCURRENCY or the number of cores).
     The operation cache stays small: a worker sees each image once, so caching buys little
-    and holds memory and file descriptors.
+    and holds memory and file descriptors. `svg_limits` bound each SVG header read and
+    render (default: `svg_render.Limits()`).
     """
+    if svg_limits is not None:
+        svg_render.configure(svg_limits)
     if concurrency > 0:
         pyvips.concurrency_set(concurrency)
     pyvips.cache_set_max(64)
     pyvips.cache_set_max_mem(32 * 1024 * 1024)
-    pyvips.cache_set_max_files(16)
+    pyvips.cache_set_max_files(_CACHE_FILES)
+
+
+_CACHE_FILES = 16
+
+
+def release_cached_files() -> None:
+    """Close the files libvips' operation cache still holds open (a finished job's inputs
+    and outputs, often deleted already: their space is only freed once closed)."""
+    pyvips.cache_set_max_files(0)  # trims the cache at once
+    pyvips.cache_set_max_files(_CACHE_FILES)

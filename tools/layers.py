@@ -19,8 +19,8 @@ import pyvips
 from pydantic import AfterValidator, Field
 
 from tools import colour, imaging
-from tools.base import Source, ToolError
-from tools.fields import RGBA
+from tools.base import Source, ToolError, ToolSettings
+from tools.fields import RGBA, Anchor
 
 _FONT_DIR = Path(__file__).resolve().parent / "fonts"
 # Shipped fonts by the name callers use; the value is (Pango family, file).
@@ -30,18 +30,24 @@ FONTS: dict[str, tuple[str, Path]] = {
 FontName = Literal["DejaVu Sans"]
 # Added to the libvips engine string of tools that set text.
 TEXT_ENGINE = " + Pango (DejaVu Sans, shipped)"
-Position = Literal[
-    "top-left",
-    "top-center",
-    "top-right",
-    "center-left",
-    "center",
-    "center-right",
-    "bottom-left",
-    "bottom-center",
-    "bottom-right",
-    "custom",
-]
+Position = Literal[Anchor, "custom"]
+
+
+class AtAnchor(ToolSettings):
+    """At one of nine anchors (the default bottom-right), `margin` px from the edges."""
+
+    position: Anchor = Field("bottom-right", description="Anchor.")
+    margin: int = Field(20, ge=0, le=5000, description="Distance from the edges, px.")
+
+
+class AtPoint(ToolSettings):
+    """The layer's top-left corner at (`x`, `y`)."""
+
+    position: Literal["custom"]
+    x: int = Field(0, ge=-16383, le=16383, description="Left edge, px.")
+    y: int = Field(0, ge=-16383, le=16383, description="Top edge, px.")
+
+
 # Where each anchor puts a layer, as fractions of the free space (x, y).
 _ANCHORS: dict[str, tuple[float, float]] = {
     "top-left": (0, 0),

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyvips
-from pydantic import ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
-from tools import imaging
-from tools.base import Context, Inputs, Output, Source, Tool, ToolError, ToolSettings
+from tools import imaging, svg_render
+from tools.base import Context, Inputs, Output, Source, Tool, ToolError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ _READABLE = {"extra_forbidden": "unknown setting"}
 MAX_MANY_INPUTS = 200
 
 
-def validate_settings(tool: Tool, raw: Any) -> ToolSettings:
+def validate_settings(tool: Tool, raw: Any) -> BaseModel:
     """Validate raw settings (parsed JSON) into the tool's model.
 
     Raises INVALID_SETTINGS (400) with one readable line per problem, each naming its
@@ -39,15 +39,34 @@ def validate_settings(tool: Tool, raw: Any) -> ToolSettings:
     try:
         return tool.parse_settings(raw)
     except ValidationError as exc:
-        raise ToolError("INVALID_SETTINGS", readable_errors(exc), 400) from exc
+        raise ToolError(
+            "INVALID_SETTINGS", readable_errors(exc, mode_key(tool.settings)), 400
+        ) from exc
 
 
-def readable_errors(exc: ValidationError) -> str:
-    """`field: message; other: message` from a pydantic ValidationError."""
+def mode_key(settings: type[BaseModel]) -> str | None:
+    """The key that picks the model of settings that are one model per mode, else None."""
+    if not issubclass(settings, RootModel):
+        return None
+    key = settings.model_fields["root"].discriminator
+    return key if isinstance(key, str) else None
+
+
+def readable_errors(exc: ValidationError, mode: str | None = None) -> str:
+    """`field: message; other: message` from a pydantic ValidationError.
+
+    For settings that are one model per `mode`, pydantic's location starts with the
+    mode's value; it is said in words instead (`colors: not a setting of action 'resize'`).
+    """
     parts = []
     for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"])
+        loc = [str(part) for part in error["loc"]]
         message = _READABLE.get(error["type"], error["msg"]).removeprefix("Value error, ")
+        if mode and len(loc) > 1:
+            value = loc.pop(0)
+            if error["type"] == "extra_forbidden":
+                message = f"not a setting of {mode} '{value}'"
+        field = ".".join(loc)
         parts.append(f"{field}: {message}" if field else message)
     return "; ".join(parts)
 
@@ -79,7 +98,7 @@ def _check_input_count(tool: Tool, count: int) -> None:
 
 
 def execute(
-    tool: Tool, sources: Sequence[Source], settings: ToolSettings | dict[str, Any], ctx: Context
+    tool: Tool, sources: Sequence[Source], settings: BaseModel | dict[str, Any], ctx: Context
 ) -> Output:
     """Run `tool` on `sources`; libvips failures become CORRUPT_IMAGE / PROCESSING_FAILED (422).
 
@@ -91,7 +110,8 @@ def execute(
         settings = validate_settings(tool, settings)
     ctx.check_cancelled()
     try:
-        return tool.run(sources, settings, ctx)
+        with svg_render.running(ctx):  # an SVG drawn for the tool is cancelled with it
+            return tool.run(sources, settings, ctx)
     except pyvips.Error as exc:
         error = imaging.vips_error(exc)
         broken = [s for s in sources if not imaging.decodes_cleanly(s, ctx.max_megapixels)]

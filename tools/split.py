@@ -1,10 +1,12 @@
 """Split: cut one image into tiles and return them in a ZIP.
 
-`mode` grid cuts `rows` x `cols` tiles, rows cuts `rows` horizontal strips (full width),
-cols cuts `cols` vertical strips (full height). Tiles of an even cut differ by at most
-one pixel (the edges are at round(i * width / cols)). When `tileWidth` and/or
-`tileHeight` are given they win: tiles are that size from the top-left corner, the last
-row/column keeps what is left (smaller); a size left out means the full width/height.
+`mode` grid (the default) cuts `rows` x `cols` tiles, rows cuts `rows` horizontal strips
+(full width), cols cuts `cols` vertical strips (full height); each mode takes only its own
+count (`cols` with rows, or `rows` with cols, is INVALID_SETTINGS). Tiles of an even cut
+differ by at most one pixel (the edges are at round(i * width / cols)). When `tileWidth`
+and/or `tileHeight` are given they win, in any mode: tiles are that size from the top-left
+corner, the last row/column keeps what is left (smaller); a size left out means the full
+width/height.
 
 Tiles are named `tile-r{row}-c{col}` (1-based, zero-padded), left to right then top to
 bottom, in the input's format (or `format`); the ZIP's `tiles` extra lists them.
@@ -18,46 +20,78 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from tools import archive, imaging
 from tools.base import Context, Output, OutputKind, Source, Tool, ToolError
-from tools.fields import ImageOutputSettings
+from tools.fields import ImageOutputSettings, ModeSettings
 
 MAX_TILES = 400
 
 
-class Settings(ImageOutputSettings):
-    """How to cut: an even grid/rows/cols, or a fixed tile size."""
+class _Cut(ImageOutputSettings):
+    """What every mode takes: the tiles' format, and a fixed tile size that wins."""
 
-    mode: Literal["grid", "rows", "cols"] = Field("grid", description="Grid, strips or columns.")
-    rows: int = Field(2, ge=1, le=400, description="Number of rows (grid, rows).")
-    cols: int = Field(2, ge=1, le=400, description="Number of columns (grid, cols).")
     tileWidth: int | None = Field(None, ge=1, le=65535, description="Fixed tile width in px.")
     tileHeight: int | None = Field(None, ge=1, le=65535, description="Fixed tile height in px.")
 
 
+class SplitGrid(_Cut):
+    """The default mode: `rows` x `cols` tiles."""
+
+    mode: Literal["grid"] = "grid"
+    rows: int = Field(2, ge=1, le=400, description="Number of rows.")
+    cols: int = Field(2, ge=1, le=400, description="Number of columns.")
+
+
+class SplitRows(_Cut):
+    """`rows` horizontal strips, each the full width."""
+
+    mode: Literal["rows"]
+    rows: int = Field(2, ge=1, le=400, description="Number of rows.")
+
+
+class SplitCols(_Cut):
+    """`cols` vertical strips, each the full height."""
+
+    mode: Literal["cols"]
+    cols: int = Field(2, ge=1, le=400, description="Number of columns.")
+
+
+Cut = SplitGrid | SplitRows | SplitCols
+
+
+class Settings(ModeSettings[Annotated[Cut, Field(discriminator="mode")]]):
+    """How to cut, picked by `mode` (left out: grid); a fixed tile size wins in any mode.
+
+    One model per mode, so `cols` is refused for rows and `rows` for cols.
+    """
+
+    default_mode = "grid"
+
+
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Cut the image into tiles and ZIP them; see the module docstring."""
+    cut = settings.root
     source = inputs[0]
     image = imaging.load(source, ctx.max_megapixels)
-    xs, ys = edges(image.width, image.height, settings)
+    xs, ys = edges(image.width, image.height, cut)
     count = (len(xs) - 1) * (len(ys) - 1)
     if count > MAX_TILES:
         raise ToolError(
             "INVALID_SETTINGS", f"{count} tiles asked for, at most {MAX_TILES} allowed", 400
         )
     image = image.copy_memory()  # every tile reads it: decode once
-    fmt = imaging.output_format(settings.format, source.format)
+    fmt = imaging.output_format(cut.format, source.format)
     members: list[tuple[str, Path]] = []
     names: list[dict[str, object]] = []
     for name, (left, top, width, height) in boxes(xs, ys, imaging.extension(fmt)):
         ctx.check_cancelled()
         ctx.progress(90 * len(members) / count, "cutting tiles")
         tile = image.crop(left, top, width, height)
-        out = imaging.save(tile, imaging.output_path(ctx, fmt), fmt, quality=settings.quality)
+        out = imaging.save(tile, imaging.output_path(ctx, fmt), fmt, quality=cut.quality)
         members.append((name, out))
         names.append({"name": name, "x": left, "y": top, "width": width, "height": height})
     path = archive.write_zip(ctx, members)
@@ -79,12 +113,12 @@ def boxes(xs: list[int], ys: list[int], suffix: str) -> list[tuple[str, tuple[in
     ]
 
 
-def edges(width: int, height: int, settings: Settings) -> tuple[list[int], list[int]]:
+def edges(width: int, height: int, cut: Cut) -> tuple[list[int], list[int]]:
     """The x and y cut positions, first 0 and last width/height."""
-    if settings.tileWidth or settings.tileHeight:
-        return _fixed(width, settings.tileWidth), _fixed(height, settings.tileHeight)
-    cols = settings.cols if settings.mode in ("grid", "cols") else 1
-    rows = settings.rows if settings.mode in ("grid", "rows") else 1
+    if cut.tileWidth or cut.tileHeight:
+        return _fixed(width, cut.tileWidth), _fixed(height, cut.tileHeight)
+    cols = cut.cols if isinstance(cut, SplitGrid | SplitCols) else 1
+    rows = cut.rows if isinstance(cut, SplitGrid | SplitRows) else 1
     if cols > width or rows > height:
         raise ToolError(
             "INVALID_SETTINGS",

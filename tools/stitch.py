@@ -1,8 +1,9 @@
 """Stitch: join several images into one, side by side, stacked, or in a grid.
 
-`direction` horizontal puts the images left to right, vertical top to bottom, grid fills
-`columns` columns row by row (upload order). `gap` pixels of `backgroundColor` separate
-them (not around the outside). `scale` first brings the images to a common size:
+`direction` horizontal (the default) puts the images left to right, vertical top to bottom,
+grid fills `columns` columns row by row (upload order); only grid takes `columns`. `gap`
+pixels of `backgroundColor` separate them (not around the outside). `scale` first brings
+the images to a common size:
 
 - horizontal: a common height; vertical: a common width; grid: a common height;
 - "smallest" scales down to the smallest of them (never enlarges), "largest" up to the
@@ -21,28 +22,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import pyvips
 from pydantic import Field
 
 from tools import colour, imaging
 from tools.base import Context, Inputs, Output, Source, Tool, ToolSettings
-from tools.fields import HexColor, ImageFormat, Quality, parse_color
+from tools.fields import (
+    HexColor,
+    ImageFormat,
+    ModeSettings,
+    Quality,
+    parse_color,
+)
 
 _ALIGN = {"start": 0.0, "center": 0.5, "end": 1.0}
 
 
-class Settings(ToolSettings):
-    """Layout, spacing, background and common size."""
+class _Layout(ToolSettings):
+    """What every direction takes: spacing, background, alignment, scaling, output."""
 
-    direction: Literal["horizontal", "vertical", "grid"] = Field("horizontal")
     gap: int = Field(0, ge=0, le=1000, description="Pixels between images.")
     backgroundColor: HexColor = Field("#ffffff", description="Colour of gaps and free space.")
     alignment: Literal["start", "center", "end"] = Field(
         "center", description="Where a smaller image sits in its row, column or cell."
     )
-    columns: int = Field(2, ge=1, le=50, description="Columns of the grid.")
     scale: Literal["smallest", "largest", "none"] = Field(
         "smallest", description="Common height (horizontal, grid) or width (vertical)."
     )
@@ -50,18 +55,44 @@ class Settings(ToolSettings):
     quality: Quality | None = None
 
 
+class StitchLine(_Layout):
+    """Every image in one row (horizontal, the default) or one column (vertical)."""
+
+    direction: Literal["horizontal", "vertical"] = "horizontal"
+
+
+class StitchGrid(_Layout):
+    """The images fill `columns` columns, row by row."""
+
+    direction: Literal["grid"]
+    columns: int = Field(2, ge=1, le=50, description="Columns of the grid.")
+
+
+Layout = StitchLine | StitchGrid
+
+
+class Settings(ModeSettings[Annotated[Layout, Field(discriminator="direction")]]):
+    """Layout (`direction`, left out: horizontal), spacing, background and common size.
+
+    One model per layout, so `columns` is refused unless the direction is grid.
+    """
+
+    default_mode = "horizontal"
+
+
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Join the images; see the module docstring."""
+    s = settings.root
     images = []
     for source in inputs:
         ctx.check_cancelled()
         image = colour.to_rgb(imaging.load(source, ctx.max_megapixels)).cast("uchar")
         images.append(image if image.hasalpha() else image.addalpha())
-    images = _common_size(images, settings)
+    images = _common_size(images, s)
     ctx.progress(40, "placing")
-    places, width, height = layout([(im.width, im.height) for im in images], settings)
+    places, width, height = layout([(im.width, im.height) for im in images], s)
     imaging.check_pixels(width, height, ctx.max_megapixels, "the stitched image")
-    background = parse_color(settings.backgroundColor)
+    background = parse_color(s.backgroundColor)
     canvas = (pyvips.Image.black(width, height, bands=4) + list(background)).cast("uchar")
     canvas = canvas.copy(interpretation="srgb")
     xs, ys = [x for x, _ in places], [y for _, y in places]
@@ -69,7 +100,7 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     opaque = background[3] == 255 and all(_is_opaque(im) for im in images)
     if opaque:
         result = result.extract_band(0, n=3)
-    output = imaging.write_image(result, ctx, settings.format, inputs[0], quality=settings.quality)
+    output = imaging.write_image(result, ctx, s.format, inputs[0], quality=s.quality)
     output.extras.update(width=width, height=height, count=len(images))
     return output
 
@@ -78,7 +109,7 @@ def _is_opaque(image: pyvips.Image) -> bool:
     return bool(image[3].min() == 255)
 
 
-def _common_size(images: list[pyvips.Image], settings: Settings) -> list[pyvips.Image]:
+def _common_size(images: list[pyvips.Image], settings: Layout) -> list[pyvips.Image]:
     """Scale to a common height (or width for vertical), per `scale`."""
     if settings.scale == "none":
         return images
@@ -92,10 +123,13 @@ def _common_size(images: list[pyvips.Image], settings: Settings) -> list[pyvips.
 
 
 def layout(
-    sizes: list[tuple[int, int]], settings: Settings
+    sizes: list[tuple[int, int]], settings: Layout
 ) -> tuple[list[tuple[int, int]], int, int]:
     """Top-left corner of each image, and the canvas width and height."""
-    columns = {"horizontal": len(sizes), "vertical": 1}.get(settings.direction, settings.columns)
+    if isinstance(settings, StitchGrid):
+        columns = settings.columns
+    else:
+        columns = len(sizes) if settings.direction == "horizontal" else 1
     columns = max(1, min(columns, len(sizes)))
     rows = math.ceil(len(sizes) / columns)
     col_widths = [max(w for w, _ in sizes[c::columns]) for c in range(columns)]

@@ -1,7 +1,7 @@
-"""DRF authentication by session bearer token."""
+"""DRF authentication by session bearer token, and the signed-in user of a request."""
 
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.request import Request
 
 from apps.accounts.models import AuthSession, User
@@ -24,3 +24,11 @@ class SessionTokenAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated requests.
         return 'Bearer realm="pixelsmith"'
+
+
+def signed_in_user(request: Request) -> User:
+    """The request's user, for views whose permission class already required sign-in."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import limiter
+from apps.accounts.authentication import signed_in_user
 from apps.accounts.models import ROLE_ADMIN, ROLES, AuthSession, User
 from apps.accounts.services import (
     change_password,
@@ -24,7 +25,7 @@ from apps.accounts.services import (
 )
 from apps.accounts.sessions import create_session
 from apps.core.errors import ApiError
-from apps.core.permissions import IsAdmin, signed_in_user
+from apps.core.permissions import IsAdmin
 from apps.core.tokens import client_ip
 
 OK = {"ok": True}

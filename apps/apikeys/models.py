@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from apps.core.ownership import UserOwnedQuerySet
+
 
 class ApiKey(models.Model):
     """A long-lived bearer credential acting with its owner's role."""
@@ -20,6 +22,8 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     is_api_key = True
+
+    objects = UserOwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

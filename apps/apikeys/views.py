@@ -10,9 +10,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.authentication import signed_in_user
 from apps.apikeys.models import ApiKey
 from apps.core.errors import ApiError
-from apps.core.permissions import is_admin, signed_in_user
+from apps.core.permissions import is_admin
 from apps.core.tokens import sha256_hex
 
 KEY_PREFIX = "si_"
@@ -58,19 +59,14 @@ class ApiKeysView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         admin = is_admin(request)
-        keys = ApiKey.objects.select_related("user")
-        if not admin:
-            keys = keys.filter(user=signed_in_user(request))
+        keys = ApiKey.objects.visible_to(request.user).select_related("user")
         return Response({"apiKeys": [key_json(k, with_owner=admin) for k in keys]})
 
 
 class ApiKeyDetailView(APIView):
     @extend_schema(responses={200: dict})
     def delete(self, request: Request, key_id: UUID) -> Response:
-        keys = ApiKey.objects.all()
-        if not is_admin(request):
-            keys = keys.filter(user=signed_in_user(request))
-        deleted, _ = keys.filter(pk=key_id).delete()
+        deleted, _ = ApiKey.objects.visible_to(request.user).filter(pk=key_id).delete()
         if not deleted:
             raise ApiError(404, "NOT_FOUND", "API key not found")
         return Response({"ok": True})

@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
         from django.conf import settings
 
         from apps.core import schema  # noqa: F401  (registers OpenAPI extensions)
-        from tools import imaging
+        from tools import imaging, svg_render
 
         # Same libvips threading and cache limits in web processes and workers.
-        imaging.configure(settings.VIPS_CONCURRENCY)
+        svg_limits = svg_render.Limits(
+            timeout_s=settings.SVG_RENDER_TIMEOUT_S, memory_mb=settings.SVG_RENDER_MEMORY_MB
+        )
+        imaging.configure(settings.VIPS_CONCURRENCY, svg_limits=svg_limits)

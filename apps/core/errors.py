@@ -6,12 +6,15 @@ exception into that shape, and `json_404` / `json_500` cover Django's own handle
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, JsonResponse
+from psycopg_pool import PoolTimeout
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,6 +42,49 @@ def error_body(message: str, code: str, **extra: Any) -> dict[str, Any]:
 def error_response(status_code: int, code: str, message: str, **extra: Any) -> JsonResponse:
     """The error shape for plain Django views and middleware."""
     return JsonResponse(error_body(message, code, **extra), status=status_code)
+
+
+# A request that found no free database connection: worth retrying soon.
+DATABASE_BUSY_RETRY_AFTER_S = 1
+DATABASE_BUSY_MESSAGE = "The server is busy (no free database connection); retry shortly"
+
+
+def database_busy(exc: BaseException) -> bool:
+    """The connection pool had no free connection within DB_POOL_TIMEOUT_S (Django wraps
+    psycopg_pool's PoolTimeout in its own OperationalError)."""
+    return isinstance(exc, PoolTimeout) or isinstance(exc.__cause__, PoolTimeout)
+
+
+def database_busy_response() -> JsonResponse:
+    """503 DATABASE_BUSY with Retry-After, for plain Django views and middleware."""
+    response = error_response(
+        503, "DATABASE_BUSY", DATABASE_BUSY_MESSAGE, retryAfter=DATABASE_BUSY_RETRY_AFTER_S
+    )
+    response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_S)
+    return response
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """A write failed because the disk is full: the OS said so, or the database did
+    (SQLite: "database or disk is full"; PostgreSQL: "No space left on device")."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    if isinstance(exc, DatabaseError):
+        text = str(exc).lower()
+        return "disk is full" in text or "no space left" in text
+    return False
+
+
+def storage_failure(exc: BaseException) -> ApiError | None:
+    """A full or read-only disk met while serving a request (an upload being spooled, a
+    session written): 507, said plainly, rather than a 500."""
+    if is_disk_full(exc):
+        message = "The server's disk is full: the request could not be stored"
+        return ApiError(507, "DISK_FULL", message)
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        message = "The server's storage is read-only: the request could not be stored"
+        return ApiError(507, "STORAGE_READ_ONLY", message)
+    return None
 
 
 _CODES: dict[type[exceptions.APIException], str] = {
@@ -79,6 +125,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = ApiError(404, "NOT_FOUND", "Not found")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = ApiError(403, "FORBIDDEN", "You do not have permission to perform this action.")
+    elif database_busy(exc):
+        log.warning("No free database connection for %s: 503", context.get("view"))
+        exc = ApiError(
+            503, "DATABASE_BUSY", DATABASE_BUSY_MESSAGE, retryAfter=DATABASE_BUSY_RETRY_AFTER_S
+        )
+    elif (failure := storage_failure(exc)) is not None:
+        log.error("Storage failure in %s: %s", context.get("view"), exc)
+        exc = failure
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("Unhandled error in %s", context.get("view"), exc_info=exc)
@@ -88,6 +142,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, ApiError):
         response.data = error_body(exc.message, exc.code, **exc.extra)
+        if "retryAfter" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retryAfter"])
         return response
     assert isinstance(exc, exceptions.APIException)  # the other kinds were mapped above
     code = _CODES.get(type(exc)) or next(

@@ -1,11 +1,19 @@
-"""Request guards that must run before a view reads the body."""
+"""Request guards that must run before a view reads the body, and the database-busy answer."""
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from apps.core.errors import error_response
+from apps.core.errors import (
+    database_busy,
+    database_busy_response,
+    error_response,
+    storage_failure,
+)
+
+log = logging.getLogger(__name__)
 
 
 def upload_limit_bytes() -> int:
@@ -35,3 +43,25 @@ class UploadLimitMiddleware:
         if length > upload_limit_bytes():
             return error_response(413, "FILE_TOO_LARGE", too_large_message())
         return self.get_response(request)
+
+
+class DatabaseBusyMiddleware:
+    """503 DATABASE_BUSY (with Retry-After) instead of a 500 when a plain Django view, such
+    as the SSE progress stream, found no free pooled database connection in time; 507 when
+    it met a full or read-only disk. DRF views get the same answers from
+    apps.core.errors.exception_handler."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if (failure := storage_failure(exception)) is not None:
+            log.error("Storage failure in %s %s: %s", request.method, request.path, exception)
+            return error_response(failure.status_code, failure.code, failure.message)
+        if not database_busy(exception):
+            return None
+        log.warning("No free database connection for %s %s: 503", request.method, request.path)
+        return database_busy_response()

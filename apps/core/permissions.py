@@ -5,27 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from apps.accounts.models import User
+from apps.core.ownership import is_admin_user
 
 if TYPE_CHECKING:  # importing DRF views here would be circular (DRF loads this at start-up)
     from rest_framework.views import APIView
 
 
-def signed_in_user(request: Request) -> User:
-    """The request's user, for views whose permission class already required sign-in."""
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated()
-    return user
-
-
 def is_admin(request: Request) -> bool:
-    user = request.user
-    return bool(user and user.is_authenticated and getattr(user, "role", "") == "admin")
+    return is_admin_user(request.user)
 
 
 class IsAdmin(BasePermission):

@@ -8,9 +8,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.errors import DATABASE_BUSY_RETRY_AFTER_S, database_busy
+
 
 class HealthView(APIView):
-    """Public liveness + database check: {"status": "ok", "version": …}."""
+    """Public liveness + database check: {"status": "ok", "version": …}.
+
+    503 with "database": "down" when the database cannot be reached, or "busy" (and
+    Retry-After) when every pooled connection stayed in use for DB_POOL_TIMEOUT_S.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -21,7 +27,15 @@ class HealthView(APIView):
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
-        except Exception:
-            body = {"status": "error", "version": settings.VERSION, "database": "down"}
-            return Response(body, status=503)
+        except Exception as exc:
+            busy = database_busy(exc)
+            body = {
+                "status": "error",
+                "version": settings.VERSION,
+                "database": "busy" if busy else "down",
+            }
+            response = Response(body, status=503)
+            if busy:
+                response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_S)
+            return response
         return Response({"status": "ok", "version": settings.VERSION})

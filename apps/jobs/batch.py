@@ -1,7 +1,7 @@
-"""Batches: each of a job's files run through one `process`, the results streamed into a ZIP.
+"""Batches: a job's steps run on each of its files, the results streamed into a ZIP.
 
-`zip_each` is the engine of tool batches (`run_batch`, kind=batch) and pipeline batches
-(apps.pipelines). Up to CONCURRENT_JOBS files run at once in worker threads (libvips
+`zip_each` runs every job with `each_file` (tool batches and pipeline batches alike).
+Up to CONCURRENT_JOBS files run at once in worker threads (libvips
 releases the GIL). The calling thread alone writes the ZIP and the Job row: it adds each
 result as soon as it is ready and deletes it right after, so memory and scratch space stay
 flat however many files there are. A file that fails is recorded in manifest.json and the
@@ -28,9 +28,10 @@ from urllib.parse import quote
 from django.conf import settings
 
 from apps.jobs import storage
-from apps.jobs.execute import PROGRESS_INTERVAL_S, Outcome, Reporter
+from apps.jobs.context import PROGRESS_INTERVAL_S, Reporter
 from apps.jobs.models import Job
-from tools import imaging, registry, runner
+from apps.jobs.results import Outcome, save_version
+from tools import imaging
 from tools.base import Cancelled, Context, Output, OutputKind, Source, ToolError
 
 log = logging.getLogger(__name__)
@@ -177,9 +178,10 @@ class FileRunner:
     tool stops at its next tile or step boundary. Worker threads never use the database.
     """
 
-    def __init__(self, job: Job, reporter: Reporter, process: Process) -> None:
+    def __init__(self, job: Job, reporter: Reporter, ctx: Context, process: Process) -> None:
         self.job = job
         self.reporter = reporter
+        self.ctx = ctx  # the job's; each file gets a copy with its own scratch and progress
         self.process = process
         self.total = len(job.input_names)
         self.finished = 0
@@ -231,11 +233,10 @@ class FileRunner:
     def _run_one(self, index: int) -> Result:
         """In a worker thread: one file, its failure returned rather than raised."""
         name = self.job.input_names[index]
-        ctx = Context(
+        ctx = self.ctx.derive(
             scratch_dir=file_scratch(self.job, index),
             progress=partial(self._file_progress, index),
             is_cancelled=self.stop.is_set,
-            max_megapixels=settings.MAX_MEGAPIXELS,
         )
         try:
             source = imaging.open_source(storage.inputs_dir(self.job) / str(index), name)
@@ -265,22 +266,24 @@ def file_scratch(job: Job, index: int) -> Path:
     return storage.work_dir(job) / "files" / str(index)
 
 
-def zip_each(job: Job, reporter: Reporter, process: Process, tag: str) -> Outcome:
+def zip_each(job: Job, reporter: Reporter, ctx: Context, process: Process, tag: str) -> Outcome:
     """Run `process(source, ctx)` on each of the job's stored files; the results as one ZIP.
 
-    `process` runs in a worker thread, so it must not use the database; its `ctx` has a
-    scratch dir of its own, the batch's cancel flag, and feeds the job's progress. The
+    `process` runs in a worker thread, so it must not use the database; its `ctx` is the
+    job's `ctx` with a scratch dir of its own and the batch's cancel flag, and it feeds
+    the job's progress. The
     ZIP's entries are the sanitised original names with the output's extension, then
     manifest.json. Raises Cancelled (a cancel between files) or ALL_FILES_FAILED (422).
     """
     path = storage.work_dir(job) / "batch.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
-    files = FileRunner(job, reporter, process)
+    files = FileRunner(job, reporter, ctx, process)
     with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
         batch = BatchZip(archive, job.input_names, library_keeper(job))
         for index, result in files.results():
             batch.settle(index, result)
             shutil.rmtree(file_scratch(job, index), ignore_errors=True)
+            imaging.release_cached_files()  # the file's deleted outputs, closed
             reporter.progress(
                 files.percent(),
                 files.message(),
@@ -300,13 +303,9 @@ def library_keeper(job: Job) -> Callable[[int, Output], int | None] | None:
     """For batches that name library files (fileIds): save each image result as a version."""
     if not any(job.library_files):
         return None
-    from apps.library.links import save_result
 
     def keep(index: int, output: Output) -> int | None:
-        assert output.path is not None
-        version = save_result(
-            job, index, output.path, output.media_type, output.engine, output.model or ""
-        )
+        version = save_version(job, index, output)
         return version.number if version else None
 
     return keep
@@ -317,19 +316,6 @@ def all_failed_message(summary: dict[str, Any]) -> str:
     if first is None:
         return "The batch has no files"
     return f"All {summary['total']} files failed; {first['name']}: {first['error']['message']}"
-
-
-def run_batch(job: Job, reporter: Reporter) -> Outcome:
-    """A kind=batch job: the job's tool, with its settings, on each file on its own."""
-    tool = registry.get(job.tool_id)
-    if tool is None:
-        raise ToolError("TOOL_NOT_FOUND", f"Unknown tool: {job.tool_id}", 404)
-    validated = runner.validate_settings(tool, job.settings)
-
-    def process(source: Source, ctx: Context) -> Output:
-        return runner.execute(tool, [source], validated, ctx)
-
-    return zip_each(job, reporter, process, tool.id)
 
 
 def file_results_header(files: Sequence[dict[str, Any]]) -> str | None:

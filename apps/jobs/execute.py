@@ -1,9 +1,9 @@
-"""Running a job: the django-q2 task entry point, also called inline for fast tools.
+"""Running a job: the django-q2 task entry point, also called inline for fast jobs.
 
 A job is claimed with its attempt number, so a task delivered twice (a broker retry
 after the maintenance task already requeued it) runs once. While it runs, a heartbeat
-thread marks it alive; progress and cancellation go through the Job row, which is what
-SSE streams and what the cancel endpoint writes.
+thread marks it alive. The work itself is the engine's (`tools.chain.run_steps`), once
+over all inputs or per file (apps.jobs.batch); this module stores how it ended.
 """
 
 from __future__ import annotations
@@ -11,96 +11,25 @@ from __future__ import annotations
 import errno
 import logging
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from apps.core.disk import disk_full_error, is_disk_full, low_on_space
 from apps.core.errors import ApiError
 from apps.jobs import storage
-from apps.jobs.models import Job
-from tools import imaging, registry, runner
-from tools.base import Cancelled, Context, Output, OutputKind, Source, ToolError
+from apps.jobs.batch import zip_each
+from apps.jobs.context import QuietReporter, Reporter, context_for
+from apps.jobs.models import PIPELINE, Job
+from apps.jobs.results import Outcome, download_name, save_version
+from apps.jobs.steps import job_steps
+from tools import chain, imaging
+from tools.base import Cancelled, Source, ToolError
 
 log = logging.getLogger(__name__)
-PROGRESS_INTERVAL_S = 0.5
-
-
-@dataclass
-class Outcome:
-    """What a finished job produced: a file to keep, or JSON."""
-
-    path: Path | None = None
-    name: str = ""
-    media_type: str = "application/octet-stream"
-    data: dict[str, Any] | None = None
-    engine: str = ""
-    model: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_output(cls, output: Output, name: str) -> Outcome:
-        return cls(
-            path=output.path if output.kind is not OutputKind.JSON else None,
-            name=name,
-            media_type=output.media_type,
-            data=output.data,
-            engine=output.engine,
-            model=output.model or "",
-            info=dict(output.extras),
-        )
-
-
-class Reporter:
-    """Progress and cancellation for one job, through its row, at most twice a second."""
-
-    def __init__(self, job_id: Any) -> None:
-        self.job_id = job_id
-        self.last_write = 0.0
-        self.last_check = 0.0
-        self.cancelled = False
-
-    def progress(self, percent: float, message: str = "", **fields: Any) -> None:
-        now = time.monotonic()
-        if now - self.last_write < PROGRESS_INTERVAL_S and percent < 100 and not fields:
-            return
-        self.last_write = now
-        update = {"percent": round(max(0.0, min(percent, 100.0)), 1), "message": message[:300]}
-        Job.objects.filter(pk=self.job_id).update(**update, **fields, heartbeat_at=timezone.now())
-
-    def is_cancelled(self) -> bool:
-        now = time.monotonic()
-        if not self.cancelled and now - self.last_check >= PROGRESS_INTERVAL_S:
-            self.last_check = now
-            self.cancelled = Job.objects.filter(pk=self.job_id, cancel_requested=True).exists()
-        return self.cancelled
-
-    def context(
-        self, scratch: Path, progress: Callable[[float, str], None] | None = None
-    ) -> Context:
-        return Context(
-            scratch_dir=scratch,
-            progress=progress or self.progress,
-            is_cancelled=self.is_cancelled,
-            max_megapixels=settings.MAX_MEGAPIXELS,
-        )
-
-
-class QuietReporter(Reporter):
-    """For jobs run inside their own request: nobody can watch or cancel them yet (the
-    caller learns the job id with the result), so progress costs no database writes."""
-
-    def progress(self, percent: float, message: str = "", **fields: Any) -> None:
-        if fields:  # item counts are part of the record, not just progress
-            Job.objects.filter(pk=self.job_id).update(**fields)
-
-    def is_cancelled(self) -> bool:
-        return False
 
 
 class Heartbeat(threading.Thread):
@@ -140,33 +69,22 @@ def stored_sources(job: Job) -> list[Source]:
     return [imaging.open_source(folder / str(i), name) for i, name in enumerate(job.input_names)]
 
 
-def download_name(stem_from: str, suffix_of: str, tag: str) -> str:
-    stem = Path(stem_from).stem or "image"
-    return f"{stem}_{tag}{Path(suffix_of).suffix}"
-
-
-def perform_tool(job: Job, reporter: Reporter) -> Outcome:
-    tool = registry.get(job.tool_id)
-    if tool is None:
-        raise ToolError("TOOL_NOT_FOUND", f"Unknown tool: {job.tool_id}", 404)
-    sources = stored_sources(job)
-    ctx = reporter.context(storage.work_dir(job))
-    output = runner.execute(tool, sources, runner.validate_settings(tool, job.settings), ctx)
-    first = sources[0].name if sources else tool.id
-    return Outcome.from_output(output, download_name(first, output.filename, tool.id))
-
-
 def perform(job: Job, reporter: Reporter) -> Outcome:
-    """Dispatch on the kind of job."""
-    if job.kind == Job.Kind.TOOL:
-        return perform_tool(job, reporter)
-    if job.kind == Job.Kind.BATCH:
-        from apps.jobs.batch import run_batch
+    """The job's steps, validated again, over all its inputs or over each file."""
+    steps = job_steps(job)
+    pipeline = job.tool_id == PIPELINE
+    ctx = context_for(job, reporter)
+    if job.each_file:
+        process = partial(_steps_on_one, steps, pipeline)
+        return zip_each(job, reporter, ctx, process, job.tool_id)
+    sources = stored_sources(job)
+    output = chain.run_steps(steps, sources, ctx, pipeline=pipeline)
+    first = sources[0].name if sources else job.tool_id
+    return Outcome.from_output(output, download_name(first, output.filename, job.tool_id))
 
-        return run_batch(job, reporter)
-    from apps.pipelines.engine import run_pipeline_job
 
-    return run_pipeline_job(job, reporter)
+def _steps_on_one(steps: list[chain.Step], pipeline: bool, source: Source, ctx: Any) -> Any:
+    return chain.run_steps(steps, [source], ctx, pipeline=pipeline)
 
 
 def finish(job: Job, status: str, **fields: Any) -> bool:
@@ -189,21 +107,13 @@ def still_mine(job: Job) -> bool:
     ).exists()
 
 
-def save_to_library(job: Job, outcome: Outcome) -> None:
-    """A single-input job named a library file (fileId): its image becomes a new version."""
-    if job.kind not in (Job.Kind.TOOL, Job.Kind.PIPELINE) or outcome.path is None:
-        return
-    from apps.library.links import save_result
-
-    version = save_result(job, 0, outcome.path, outcome.media_type, outcome.engine, outcome.model)
-    if version is not None:
-        outcome.info.update(savedFileId=str(version.file_id), savedVersion=version.number)
-
-
 def complete(job: Job, outcome: Outcome) -> bool:
     if not still_mine(job):
         return False
-    save_to_library(job, outcome)
+    if not job.each_file:  # a batch saved each file's version as it finished
+        version = save_version(job, 0, outcome)
+        if version is not None:
+            outcome.info.update(savedFileId=str(version.file_id), savedVersion=version.number)
     fields: dict[str, Any] = {
         "result_name": outcome.name,
         "result_media_type": outcome.media_type,
@@ -220,36 +130,60 @@ def complete(job: Job, outcome: Outcome) -> bool:
 
 
 def fail(job: Job, code: str, message: str, status: int) -> bool:
-    return finish(
-        job, Job.Status.FAILED, error_code=code, error_message=message, error_status=status
-    )
+    """Record the failure. On a full disk even that write may fail: the job is then left
+    to the upkeep task, which fails it DISK_FULL rather than retrying it."""
+    try:
+        return finish(
+            job, Job.Status.FAILED, error_code=code, error_message=message, error_status=status
+        )
+    except DatabaseError as exc:
+        if not is_disk_full(exc):
+            raise
+        log.error("job %s: could not record its failure (%s): the disk is full", job.pk, code)
+        return False
+
+
+DISK_FULL = ("DISK_FULL", "The server's disk is full: the result could not be written", 507)
 
 
 def storage_error(exc: OSError) -> tuple[str, str, int]:
     """A file-system failure as (code, message, HTTP status)."""
     if exc.errno == errno.ENOSPC:
-        return "DISK_FULL", "The server's disk is full: the result could not be written", 507
+        return DISK_FULL
     if isinstance(exc, FileNotFoundError):
         return "INPUT_GONE", "The job's files were removed before it could finish", 410
     return "STORAGE_ERROR", f"Storage error: {exc.strerror or exc}", 500
 
 
+def error_of(job: Job, exc: Exception) -> tuple[str, str, int]:
+    """How a failed job is recorded: (code, message, HTTP status)."""
+    if is_disk_full(exc):
+        # Free what this job wrote first, so that recording the failure has room.
+        storage.discard_working_files(job)
+        storage.discard_result(job)
+        log.error("job %s: the disk is full", job.pk)
+        return DISK_FULL
+    if isinstance(exc, ToolError):
+        return exc.code, exc.message, exc.status
+    if isinstance(exc, ApiError):  # from the library: quota exceeded, file deleted meanwhile
+        return exc.code, exc.message, exc.status_code
+    if isinstance(exc, OSError):
+        log.exception("job %s: storage error", job.pk)
+        return storage_error(exc)
+    log.exception("job %s failed unexpectedly", job.pk)
+    return "INTERNAL_ERROR", "The job failed unexpectedly", 500
+
+
 def conclude(job: Job, reporter: Reporter) -> bool:
     """Run the job and record how it ended; True if this attempt recorded the end."""
     try:
+        if low_on_space():  # it would only fill what is left, and fail
+            raise disk_full_error()
         return complete(job, perform(job, reporter))
     except Cancelled:
         return finish(job, Job.Status.CANCELLED, message="cancelled")
-    except ToolError as exc:
-        return fail(job, exc.code, exc.message, exc.status)
-    except ApiError as exc:  # from the library: quota exceeded, file deleted meanwhile
-        return fail(job, exc.code, exc.message, exc.status_code)
-    except OSError as exc:
-        log.exception("job %s: storage error", job.pk)
-        return fail(job, *storage_error(exc))
-    except Exception:
-        log.exception("job %s failed unexpectedly", job.pk)
-        return fail(job, "INTERNAL_ERROR", "The job failed unexpectedly", 500)
+    except Exception as exc:
+        return fail(job, *error_of(job, exc))
 
 
 def run_job(job_id: str, attempt: int = 1) -> None:
@@ -260,7 +194,7 @@ def run_job(job_id: str, attempt: int = 1) -> None:
 
 
 def run_inline(job: Job) -> Job:
-    """Run a queued job in this thread (a fast tool inside its request); the job object
+    """Run a queued job in this thread (a fast job inside its request); the job object
     comes back updated, with no second read of the row."""
     now = timezone.now()
     attempt = job.attempts + 1
@@ -282,3 +216,4 @@ def run_claimed(job: Job, reporter: Reporter) -> None:
         heartbeat.stop()
     if ended:  # a retry of a job we lost still needs its inputs
         storage.discard_working_files(job)
+    imaging.release_cached_files()  # deleted files take no space once closed

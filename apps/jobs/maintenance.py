@@ -17,18 +17,18 @@ from django.utils import timezone
 
 from apps.accounts import limiter
 from apps.accounts.sessions import purge_expired
+from apps.core.disk import low_on_space
 from apps.jobs import storage
 from apps.jobs.models import Job
+from apps.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
 
 
 def recover_lost_jobs() -> dict[str, int]:
     """Requeue or fail processing jobs with a stale heartbeat; fail those over the timeout."""
-    from apps.jobs.services import enqueue  # services imports execute, which is heavier
-
     now = timezone.now()
-    counts = {"requeued": 0, "lost": 0, "timedOut": 0}
+    counts = {"requeued": 0, "lost": 0, "timedOut": 0, "diskFull": 0}
     timed_out = Job.objects.filter(
         status=Job.Status.PROCESSING,
         started_at__lt=now - timedelta(seconds=settings.JOB_TIMEOUT_S),
@@ -44,8 +44,11 @@ def recover_lost_jobs() -> dict[str, int]:
         status=Job.Status.PROCESSING,
         heartbeat_at__lt=now - timedelta(seconds=settings.JOB_STALE_S),
     )
+    disk_full = low_on_space()
     for job in stale:
-        if job.attempts < settings.JOB_MAX_ATTEMPTS and storage.inputs_dir(job).exists():
+        if disk_full:  # a retry would fill the disk again: fail it, and free its space
+            counts["diskFull"] += fail_disk_full(job, now)
+        elif job.attempts < settings.JOB_MAX_ATTEMPTS and storage.inputs_dir(job).exists():
             # Back to queued with the same attempt count: the new task claims attempt+1.
             if Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
                 status=Job.Status.QUEUED, percent=0, message="requeued: its worker was lost"
@@ -67,13 +70,26 @@ def recover_lost_jobs() -> dict[str, int]:
     return counts
 
 
+def fail_disk_full(job: Job, now: datetime) -> int:
+    """Fail a lost job DISK_FULL and remove its files (its partial output included)."""
+    failed = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+        status=Job.Status.FAILED,
+        error_code="DISK_FULL",
+        error_status=507,
+        finished_at=now,
+        error_message="The server's disk is full: the job could not finish",
+    )
+    if failed:
+        storage.discard_working_files(job)
+        storage.discard_result(job)
+    return failed
+
+
 def resend_forgotten(now: datetime) -> int:
     """Queued cpu jobs that an idle worker has not picked up lost their broker message
     (e.g. Redis lost its data): send them again. Duplicates are harmless, as a job is
     claimed by its attempt number. This task runs on the cpu cluster, so it only sees
     its own queue, and only while a worker is alive to take the messages."""
-    from apps.jobs.services import enqueue
-
     if Job.objects.filter(status=Job.Status.PROCESSING, queue="cpu").exists():
         return 0
     forgotten = Job.objects.filter(

@@ -1,11 +1,20 @@
-"""Every tool call, batch and pipeline is a Job row: its state, progress and result."""
+"""Every tool call, batch and pipeline is a Job row: steps over files, its state and result.
+
+A job is an ordered list of steps (`{"toolId", "settings"}`) run once over all its inputs,
+or over each input on its own (`each_file`: a batch). A tool call is one step, a pipeline
+several; nothing else differs. `kind` is a label derived from that, for listings.
+"""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
+from apps.core.ownership import OwnedQuerySet
+
 TERMINAL = ("completed", "failed", "cancelled")
+PIPELINE = "pipeline"  # the tool_id label of a pipeline job
 
 
 class Job(models.Model):
@@ -19,6 +28,8 @@ class Job(models.Model):
         CANCELLED = "cancelled"
 
     class Kind(models.TextChoices):
+        """The label of a job in listings; derived from its steps, never switched on."""
+
         TOOL = "tool"
         BATCH = "batch"
         PIPELINE = "pipeline"
@@ -32,10 +43,11 @@ class Job(models.Model):
         blank=True,
         related_name="jobs",
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TOOL)
+    # The tool of a one-tool job; "pipeline" for pipelines (a label: `steps` is what runs).
     tool_id = models.CharField(max_length=64, blank=True)
-    # tool calls: the tool's settings; pipelines: {"steps": [...], "pipelineId": ...}
-    settings = models.JSONField(default=dict)
+    steps = models.JSONField(default=list)  # [{"toolId", "settings"}, ...] as validated
+    each_file = models.BooleanField(default=False)  # a batch: the steps run per input file
+    pipeline_id = models.UUIDField(null=True, blank=True)  # the saved pipeline it ran, if any
     queue = models.CharField(max_length=10, default="cpu")
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -69,12 +81,30 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
+    objects = OwnedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.tool_id} job {self.id} ({self.status})"
+
+    @property
+    def kind(self) -> str:
+        pipeline = self.tool_id == PIPELINE
+        if self.each_file:
+            return self.Kind.PIPELINE_BATCH if pipeline else self.Kind.BATCH
+        return self.Kind.PIPELINE if pipeline else self.Kind.TOOL
+
+    @property
+    def provenance_settings(self) -> dict[str, Any]:
+        """What a library version made by this job records as its settings: the tool's
+        settings for a tool call, the steps (and saved pipeline) for a pipeline."""
+        if self.tool_id == PIPELINE:
+            pipeline_id = str(self.pipeline_id) if self.pipeline_id else None
+            return {"steps": self.steps, "pipelineId": pipeline_id}
+        return dict(self.steps[0]["settings"]) if self.steps else {}
 
     @property
     def finished(self) -> bool:

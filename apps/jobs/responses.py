@@ -47,8 +47,7 @@ def with_job_headers(response: Any, job: Job) -> Any:
     if job.model:
         response["X-Model"] = job.model
     info = dict(job.result_info or {})
-    batch = job.kind in (Job.Kind.BATCH, Job.Kind.PIPELINE_BATCH)
-    if batch and (file_results := file_results_header(info.pop("files", []))):
+    if job.each_file and (file_results := file_results_header(info.pop("files", []))):
         response["X-File-Results"] = file_results  # per-file results: not in X-Result-Info
     if info:
         response["X-Result-Info"] = json.dumps(info, default=str, ensure_ascii=True)
@@ -80,3 +79,9 @@ def result_of(request: Any, job: Job) -> Any:
     response["X-Original-Size"] = str(job.input_size)
     response["X-Processed-Size"] = str(job.result_size or 0)
     return with_job_headers(response, job)
+
+
+def answer(request: Any, job: Job, asynchronous: bool) -> Any:
+    """The response to a submission: 202 with the job's URLs when asked to respond async,
+    else the result (or 202 when the wait for it ran out)."""
+    return accepted(job) if asynchronous else result_of(request, job)

@@ -3,7 +3,8 @@
 An async view so a waiting client holds no thread: it polls the row twice a second,
 sends an event whenever something changed (and a comment every 15 s to keep proxies
 from closing the stream), and ends after completed/failed/cancelled. A finished job's
-final event is sent at once.
+final event is sent at once. Nor does a waiting client hold a database connection: each
+poll hands its connection back (to the pool), or a few streams would take them all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from uuid import UUID
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from rest_framework.exceptions import AuthenticationFailed
@@ -24,9 +26,8 @@ from rest_framework.request import Request
 
 from apps.accounts.authentication import SessionTokenAuthentication
 from apps.apikeys.authentication import ApiKeyAuthentication
-from apps.core.errors import error_response
+from apps.core.errors import database_busy, error_response
 from apps.jobs.models import Job
-from apps.jobs.views import jobs_visible_to
 
 POLL_S = 0.5
 KEEPALIVE_S = 15.0
@@ -56,11 +57,32 @@ def event(job: Job) -> dict[str, Any]:
     return data
 
 
+def release_connection() -> None:
+    """Close this thread's connection (with a pool: return it). Async ORM calls run in the
+    request's thread, whose connection Django would otherwise keep until the stream ends.
+    Inside a transaction (a test's) the connection has to stay."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def poll(job_id: UUID) -> Job:
+    try:
+        return Job.objects.get(pk=job_id)
+    finally:
+        release_connection()
+
+
 async def events(job_id: UUID) -> AsyncIterator[str]:
     last: dict[str, Any] | None = None
     last_sent = time.monotonic()
     while True:
-        job = await Job.objects.aget(pk=job_id)
+        try:
+            job = await sync_to_async(poll)(job_id)
+        except DatabaseError as exc:
+            if not database_busy(exc):
+                raise
+            await asyncio.sleep(POLL_S)  # no free connection this time: the stream goes on
+            continue
         current = event(job)
         if current != last:
             yield f"data: {json.dumps(current)}\n\n"
@@ -82,7 +104,8 @@ async def progress(request: HttpRequest, job_id: UUID) -> HttpResponseBase:
         return error_response(401, "AUTH_INVALID", str(exc.detail))
     if user is None and settings.AUTH_ENABLED:
         return error_response(401, "AUTH_REQUIRED", "Authentication credentials were not provided.")
-    visible = await jobs_visible_to(user).filter(pk=job_id).aexists()
+    visible = await Job.objects.visible_to(user).filter(pk=job_id).aexists()
+    await sync_to_async(release_connection)()
     if not visible:
         return error_response(404, "NOT_FOUND", "Job not found")
     response = StreamingHttpResponse(events(job_id), content_type="text/event-stream")

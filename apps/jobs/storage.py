@@ -52,5 +52,9 @@ def discard_working_files(job: Job) -> None:
     shutil.rmtree(work_dir(job), ignore_errors=True)
 
 
+def discard_result(job: Job) -> None:
+    shutil.rmtree(out_dir(job), ignore_errors=True)
+
+
 def discard_all(job: Job) -> None:
     shutil.rmtree(job_dir(job), ignore_errors=True)

@@ -21,16 +21,8 @@ from apps.jobs.models import Job
 MAX_LIMIT = 200
 
 
-def jobs_visible_to(user: Any) -> QuerySet[Job]:
-    """Admins see every job; users their own; anonymous callers (AUTH_ENABLED=false) theirs."""
-    jobs = Job.objects.all()
-    if user is not None and user.is_authenticated:
-        return jobs if getattr(user, "role", "") == "admin" else jobs.filter(owner=user)
-    return jobs.filter(owner__isnull=True)
-
-
 def visible_jobs(request: Request) -> QuerySet[Job]:
-    return jobs_visible_to(request.user)
+    return Job.objects.visible_to(request.user)
 
 
 def get_job_or_404(request: Request, job_id: UUID) -> Job:
@@ -43,7 +35,10 @@ def get_job_or_404(request: Request, job_id: UUID) -> Job:
 def average_duration(job: Job) -> float | None:
     """Mean seconds of the last 50 completed jobs of the same kind and tool."""
     recent = Job.objects.filter(
-        status=Job.Status.COMPLETED, kind=job.kind, tool_id=job.tool_id, started_at__isnull=False
+        status=Job.Status.COMPLETED,
+        each_file=job.each_file,
+        tool_id=job.tool_id,
+        started_at__isnull=False,
     ).order_by("-finished_at")[:50]
     durations = [j.duration_s for j in recent if j.duration_s is not None]
     return sum(durations) / len(durations) if durations else None

@@ -1,20 +1,20 @@
-"""Library files as job inputs, and job results as new versions of library files.
+"""Library files named by a request: `fileId` (tool calls, pipelines: in the settings or
+as a form field) or `fileIds` (batches).
 
-A request names library files with `fileId` (tool calls, pipelines: in the settings or
-as a form field) or `fileIds` (batches). Such a file's latest version can stand in for
-an upload, and an image result becomes the file's next version, with its provenance.
+Such a file's latest version can stand in for an upload, and an image result becomes
+the file's next version (apps.jobs.results saves it, with its provenance).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
 from apps.core.errors import ApiError
-from apps.jobs.models import Job
-from apps.library.models import FileVersion, StoredFile
-from apps.library.services import add_version, visible_file
+from apps.library.models import StoredFile
+from apps.library.services import visible_file, visible_files
 
 
 def target_file(user: Any, file_id: Any) -> StoredFile | None:
@@ -38,27 +38,10 @@ def target_files(user: Any, raw: Any) -> list[StoredFile]:
             raise ApiError(400, "VALIDATION_ERROR", "fileIds must be a JSON array") from None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ApiError(400, "VALIDATION_ERROR", "fileIds must be an array of file ids")
-    return [visible_file(user, i) for i in ids]
-
-
-def save_result(
-    job: Job, index: int, path: Path, media_type: str, engine: str, model: str
-) -> FileVersion | None:
-    """Make an image result the next version of the library file named for input `index`."""
-    file_id = job.library_files[index] if index < len(job.library_files) else None
-    if not file_id or not media_type.startswith("image/"):
-        return None
-    stored = StoredFile.objects.filter(pk=file_id).first()
-    if stored is None:
-        raise ApiError(404, "NOT_FOUND", "The library file was deleted while the job ran")
-    pipeline = job.kind in (Job.Kind.PIPELINE, Job.Kind.PIPELINE_BATCH)
-    return add_version(
-        stored,
-        path,
-        source=FileVersion.Source.PIPELINE if pipeline else FileVersion.Source.TOOL,
-        tool_id="pipeline" if pipeline else job.tool_id,
-        settings=job.settings,
-        engine=engine,
-        model=model,
-        job=job,
-    )
+    if len(ids) > settings.MAX_BATCH_SIZE:  # before any lookup: 20,000 ids cost seconds
+        raise ApiError(
+            400,
+            "TOO_MANY_FILES",
+            f"{len(ids)} fileIds sent; a batch takes at most {settings.MAX_BATCH_SIZE}",
+        )
+    return visible_files(user, ids)

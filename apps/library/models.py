@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apps.core.ownership import OwnedQuerySet
+
 
 class Blob(models.Model):
     """Bytes in the `library` storage, keyed by their sha256; shared by every version with them."""
@@ -47,6 +49,8 @@ class StoredFile(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     format = models.CharField(max_length=10, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         # One index per sort of GET /files; the id breaks ties so pages never overlap.
@@ -93,11 +97,19 @@ class FileVersion(models.Model):
         blank=True,
         related_name="library_versions",
     )
+    # Which of the job's inputs this version is the result of: a job saves each input's
+    # result once, however often it is retried.
+    job_input = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]
         constraints = [
-            models.UniqueConstraint(fields=["file", "number"], name="library_version_number")
+            models.UniqueConstraint(fields=["file", "number"], name="library_version_number"),
+            models.UniqueConstraint(
+                fields=["job", "job_input"],
+                condition=models.Q(job__isnull=False),
+                name="library_version_once_per_job_input",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,8 +23,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.disk import require_free_space
 from apps.core.errors import ApiError
-from apps.jobs.models import Job
 from apps.library import blobs
 from apps.library.facts import ImageFacts, read_facts
 from apps.library.models import Blob, FileVersion, StoredFile
@@ -43,17 +43,15 @@ __all__ = [
     "store_uploads",
     "usage_bytes",
     "visible_file",
+    "visible_files",
 ]
 
 MB = 1024 * 1024
 
 
 def files_visible_to(user: Any) -> QuerySet[StoredFile]:
-    """Admins see every file; users their own; anonymous callers (AUTH_ENABLED=false) theirs."""
-    files = StoredFile.objects.select_related("owner")
-    if user is not None and user.is_authenticated:
-        return files if getattr(user, "role", "") == "admin" else files.filter(owner=user)
-    return files.filter(owner__isnull=True)
+    """The files `user` may see (apps.core.ownership), with their owners."""
+    return StoredFile.objects.visible_to(user).select_related("owner")
 
 
 def visible_file(user: Any, file_id: UUID | str) -> StoredFile:
@@ -67,6 +65,21 @@ def visible_file(user: Any, file_id: UUID | str) -> StoredFile:
     if stored is None:
         raise ApiError(404, "NOT_FOUND", "File not found")
     return stored
+
+
+def visible_files(user: Any, file_ids: Sequence[str]) -> list[StoredFile]:
+    """The files `user` may see, in the order named, in one query; 404 NOT_FOUND if any
+    is not one of them (as `visible_file` answers for one)."""
+    keys: list[UUID] = []
+    for file_id in file_ids:
+        try:
+            keys.append(UUID(str(file_id)))
+        except ValueError:
+            raise ApiError(404, "NOT_FOUND", "File not found") from None
+    found = {f.pk: f for f in files_visible_to(user).filter(pk__in=keys)}
+    if any(key not in found for key in keys):
+        raise ApiError(404, "NOT_FOUND", "File not found")
+    return [found[key] for key in keys]
 
 
 def latest_version(stored: StoredFile) -> FileVersion:
@@ -105,6 +118,7 @@ def store_uploads(owner: User | None, uploads: Sequence[UploadedFile]) -> list[S
     quota for their total, before anything is stored: a bad file fails the whole call
     with an error naming it.
     """
+    require_free_space()
     with ExitStack() as stack:
         items = [stack.enter_context(blobs.spool(upload.chunks())) for upload in uploads]
         facts = [
@@ -125,7 +139,8 @@ def add_version(
     settings: dict[str, Any] | None = None,
     engine: str = "",
     model: str = "",
-    job: Job | None = None,
+    job_id: UUID | None = None,
+    job_input: int | None = None,
 ) -> FileVersion:
     """Make the image at `path` (a tool's result) the file's next version, with its provenance.
 
@@ -136,13 +151,15 @@ def add_version(
     """
     if source not in FileVersion.Source.values:
         raise ValueError(f"source must be one of {FileVersion.Source.values}, got {source!r}")
+    require_free_space()
     provenance = {
         "source": source,
         "tool_id": tool_id,
         "settings": settings or {},
         "engine": engine,
         "model": model,
-        "job": job,
+        "job_id": job_id,
+        "job_input": job_input,
     }
     with blobs.spool(blobs.file_chunks(path)) as item:
         facts = read_facts(item.path, stored_file.name, None)

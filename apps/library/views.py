@@ -20,9 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ApiError
+from apps.core.ownership import owner_of
 from apps.core.permissions import CanUseTools
 from apps.core.streaming import DiskFileResponse, stream_file
-from apps.jobs.services import owner_of
 from apps.library import blobs, services
 from apps.library.models import FileVersion, StoredFile
 from apps.library.thumbnails import ensure_thumbnail

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from apps.core.ownership import OwnedQuerySet
+
 
 class Pipeline(models.Model):
     """A named, reusable list of `{"toolId", "settings"}` steps.
@@ -27,6 +29,8 @@ class Pipeline(models.Model):
     steps = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,20 +1,19 @@
 """/api/v1/pipeline/*: run a list of steps on a file or a batch; save, list and rerun them.
 
-Every run is a Job (kind pipeline or pipeline-batch) sent to the worker queue, answered
-like a tool call: the result file (or ZIP) with X-Job-Id, or 202 when asked to respond
-async. The steps are validated before any job exists, so a bad step costs no work.
-Saved pipelines are scoped like jobs: users see their own, admins everyone's, and
-another user's pipeline answers 404.
+Every run goes through the submission service, answered like a tool call: the result
+file (or ZIP) with X-Job-Id, or 202 when asked to respond async. The steps are validated
+before any job exists, so a bad step costs no work. The first step takes the request's
+files as that tool would (collage: `files`; a one-image tool: `file`). Saved pipelines
+are scoped like jobs: users see their own, admins everyone's, and another user's
+pipeline answers 404.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -23,16 +22,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ApiError
+from apps.core.ownership import owner_of
 from apps.core.permissions import CanUseTools, is_admin
-from apps.core.uploads import first_upload
-from apps.jobs import services
-from apps.jobs.models import Job
+from apps.jobs import intake, responses, services
+from apps.jobs.steps import INVALID, Step, ToolPolicy, is_last_only, step_tools, validate_steps
 from apps.library import links
-from apps.pipelines.engine import TAG
 from apps.pipelines.models import Pipeline
-from apps.pipelines.steps import INVALID, Step, ToolPolicy, step_tools, validate_steps
-from apps.toolsapi.views import FILE_FIELDS, batch_uploads, has_file, library_ids, submit
-from tools.base import OutputKind, ToolError
+from tools.base import Inputs, ToolError
 
 _STEPS_HELP = 'JSON list of {"toolId", "settings"} steps'
 
@@ -60,63 +56,48 @@ class SaveSerializer(serializers.Serializer):
 
 def raw_steps(request: Request, field: str) -> Any:
     """The steps sent in `field`: a JSON list (JSON body) or a JSON string (multipart)."""
-    if not isinstance(request.data, dict):
-        raise ApiError(400, "INVALID_REQUEST_BODY", "Send an object: multipart form or JSON")
-    raw = request.data.get(field)
-    if raw is None or raw == "":
+    raw = intake.json_field(request, field, INVALID)
+    if raw is None:
         raise ToolError(INVALID, f"send the steps as a JSON list in the field '{field}'")
-    if isinstance(raw, UploadedFile):
-        raw = raw.read().decode("utf-8", errors="replace")
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ToolError(INVALID, f"{field} is not valid JSON: {exc.msg}") from None
     return raw
 
 
-def start(request: Request, kind: str, steps: Sequence[Step], pipeline_id: UUID | None) -> Any:
-    """Create the job for validated steps and run it like a tool call (sync unless asked)."""
-    uploads, from_library, save_to = pipeline_inputs(request, kind)
-    job = services.create_job(
-        kind,
-        request.user,
-        uploads,
+def start(request: Request, steps: Sequence[Step], each_file: bool, saved: UUID | None) -> Any:
+    """Submit validated steps over the request's files, like a tool call (sync unless asked)."""
+    uploads, from_library, save_to = pipeline_inputs(request, steps[0], each_file)
+    work = services.Work(
+        steps=steps,
+        uploads=uploads,
         from_library=from_library,
         save_to=save_to,
-        tool_id=TAG,
-        settings={
-            "steps": [s.as_json() for s in steps],
-            "pipelineId": str(pipeline_id) if pipeline_id else None,
-        },
+        each_file=each_file,
+        pipeline=True,
+        pipeline_id=saved,
     )
-    gpu_tool = next((s.tool for s in steps if s.tool.device == "gpu"), None)
-    if gpu_tool is not None:  # one GPU step sends the whole chain to the GPU workers
-        job.queue = services.queue_for(gpu_tool)
-        job.save(update_fields=["queue"])
-    return submit(request, job, inline=False)
+    asynchronous = intake.wants_async(request)
+    job = services.submit(request.user, work, asynchronous=asynchronous)
+    return responses.answer(request, job, asynchronous)
 
 
-def pipeline_inputs(request: Request, kind: str) -> tuple[list[Any], list[Any], list[Any]]:
+def pipeline_inputs(
+    request: Request, first: Step, each_file: bool
+) -> tuple[list[Any], list[Any], list[Any]]:
     """(uploads, library inputs, library targets) of a run: `fileId` names a library file
     to read (when no file is uploaded) and to version; `fileIds` does so for batches."""
     data = request.data if isinstance(request.data, dict) else {}
-    if kind == Job.Kind.PIPELINE:
+    if not each_file:
         target = links.target_file(request.user, data.get("fileId"))
-        if target is not None and not has_file(request):
+        one_image = first.tool.inputs is Inputs.ONE
+        if target is not None and one_image and not intake.has_file(request):
             return [], [target], [target]
-        return [first_upload(request, FILE_FIELDS)], [], [target] if target else []
-    targets = links.target_files(request.user, library_ids(request, {}))
-    uploads = batch_uploads(request, extra=len(targets))
+        return intake.uploads_for(first.tool, request), [], [target] if target else []
+    targets = links.target_files(request.user, intake.library_ids(request, {}))
+    uploads = intake.batch_uploads(request, extra=len(targets))
     return uploads, targets, [None] * len(uploads) + targets
 
 
 def visible_pipelines(request: Request) -> QuerySet[Pipeline]:
-    """Admins see every pipeline; users their own; anonymous callers (auth off) theirs."""
-    user = request.user
-    if user is not None and user.is_authenticated:
-        return Pipeline.objects.all() if is_admin(request) else Pipeline.objects.filter(owner=user)
-    return Pipeline.objects.filter(owner__isnull=True)
+    return Pipeline.objects.visible_to(request.user)
 
 
 def get_pipeline_or_404(request: Request, pipeline_id: UUID) -> Pipeline:
@@ -153,7 +134,7 @@ class PipelineExecuteView(APIView):
     )
     def post(self, request: Request) -> Any:
         steps = validate_steps(raw_steps(request, "pipeline"))
-        return start(request, Job.Kind.PIPELINE, steps, None)
+        return start(request, steps, each_file=False, saved=None)
 
 
 class PipelineBatchView(APIView):
@@ -167,8 +148,8 @@ class PipelineBatchView(APIView):
         responses=RUN_RESPONSES,
     )
     def post(self, request: Request) -> Any:
-        steps = validate_steps(raw_steps(request, "pipeline"))
-        return start(request, Job.Kind.PIPELINE_BATCH, steps, None)
+        steps = validate_steps(raw_steps(request, "pipeline"), each_file=True)
+        return start(request, steps, each_file=True, saved=None)
 
 
 class SavedPipelineExecuteView(APIView):
@@ -183,7 +164,7 @@ class SavedPipelineExecuteView(APIView):
     )
     def post(self, request: Request, pipeline_id: UUID) -> Any:
         pipeline = get_pipeline_or_404(request, pipeline_id)
-        return start(request, Job.Kind.PIPELINE, validate_steps(pipeline.steps), pipeline.pk)
+        return start(request, validate_steps(pipeline.steps), each_file=False, saved=pipeline.pk)
 
 
 class SavedPipelineBatchView(APIView):
@@ -198,7 +179,8 @@ class SavedPipelineBatchView(APIView):
     )
     def post(self, request: Request, pipeline_id: UUID) -> Any:
         pipeline = get_pipeline_or_404(request, pipeline_id)
-        return start(request, Job.Kind.PIPELINE_BATCH, validate_steps(pipeline.steps), pipeline.pk)
+        steps = validate_steps(pipeline.steps, each_file=True)
+        return start(request, steps, each_file=True, saved=pipeline.pk)
 
 
 class PipelineSaveView(APIView):
@@ -212,7 +194,7 @@ class PipelineSaveView(APIView):
         serializer.is_valid(raise_exception=True)
         steps = validate_steps(raw_steps(request, "steps"))
         pipeline = Pipeline.objects.create(
-            owner=services.owner_of(request.user),
+            owner=owner_of(request.user),
             name=serializer.validated_data["name"],
             description=serializer.validated_data["description"],
             steps=[s.as_json() for s in steps],
@@ -246,12 +228,25 @@ class PipelineDetailView(APIView):
 
 class PipelineToolsView(APIView):
     """The tool ids valid as steps; `lastOnly` lists those whose output (JSON, a document,
-    several images) cannot feed another step, so they may only end a pipeline."""
+    several images) cannot feed another step, so they may only end a pipeline;
+    `firstOnly` those that take other inputs than one image (several files, none), so
+    they may only start a pipeline that is not a batch (collage → resize)."""
 
     permission_classes = [CanUseTools]
 
     @extend_schema(operation_id="pipeline_tools", responses={200: dict})
     def get(self, request: Request) -> Response:
-        tools = step_tools(ToolPolicy.current())
-        last_only = [t.id for t in tools if t.output is not OutputKind.IMAGE]
-        return Response({"tools": [t.id for t in tools], "lastOnly": last_only})
+        policy = ToolPolicy.current()
+        tools = step_tools(policy)
+        first_only = [
+            t
+            for t in policy.visible_tools()
+            if t.id not in policy.disabled and t.inputs is not Inputs.ONE
+        ]
+        return Response(
+            {
+                "tools": [t.id for t in tools],
+                "lastOnly": [t.id for t in tools if is_last_only(t)],
+                "firstOnly": [t.id for t in first_only],
+            }
+        )

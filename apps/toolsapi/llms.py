@@ -57,10 +57,31 @@ def _field_line(name: str, spec: dict[str, Any], required: bool) -> str:
     return " — ".join([parts[0], ", ".join(parts[1:])]) if len(parts) > 1 else parts[0]
 
 
-def tool_section(tool: Tool) -> str:
-    schema = tool.settings.model_json_schema()
+def _field_lines(schema: dict[str, Any]) -> list[str]:
     required = set(schema.get("required", []))
-    fields = [_field_line(n, s, n in required) for n, s in schema.get("properties", {}).items()]
+    return [_field_line(n, s, n in required) for n, s in schema.get("properties", {}).items()]
+
+
+def _settings_lines(schema: dict[str, Any]) -> list[str]:
+    """One line per field; settings that are one model per mode (`oneOf` + `discriminator`)
+    get a line per mode (its values and description), then that mode's own fields."""
+    if "discriminator" not in schema:
+        return _field_lines(schema)
+    key = schema["discriminator"]["propertyName"]
+    lines = []
+    for option in schema["oneOf"]:
+        mode = schema["$defs"][option["$ref"].split("/")[-1]]
+        tag = mode["properties"][key]
+        values = ", ".join(f"`{v}`" for v in tag.get("enum", [tag.get("const")]))
+        default = " (the default)" if "default" in tag else ""
+        lines.append(f"- `{key}` {values}{default}: {mode.get('description', '')}")
+        own = [line for line in _field_lines(mode) if not line.startswith(f"- `{key}` (")]
+        lines += ["  " + line for line in own]
+    return lines
+
+
+def tool_section(tool: Tool) -> str:
+    fields = _settings_lines(tool.settings.model_json_schema())
     lines = [
         f"## {tool.name} (`{tool.id}`)",
         "",

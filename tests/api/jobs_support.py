@@ -40,9 +40,12 @@ def make_job(
     status: str = Job.Status.QUEUED,
     tool_id: str = "compress",
     duration_s: float | None = None,
+    settings: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Job:
-    """A Job row as the queue would leave it; `duration_s` gives a finished job its span."""
+    """A Job row as the queue would leave it: one step, `tool_id` with `settings`.
+    `duration_s` gives a finished job its span."""
+    fields.setdefault("steps", [{"toolId": tool_id, "settings": settings or {}}])
     job = Job.objects.create(owner=owner, status=status, tool_id=tool_id, **fields)
     if duration_s is not None:
         finished = fields.get("finished_at") or timezone.now()

@@ -11,8 +11,9 @@ import pytest
 import pyvips
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.jobs import batch, execute, services
+from apps.jobs import batch, context, execute, services, storage
 from apps.jobs.models import Job
+from apps.jobs.steps import tool_step
 from tests.api.support import assert_error
 from tests.badfiles import FIXTURES, text_as_jpeg, truncated_jpeg
 from tools import registry, runner
@@ -168,7 +169,7 @@ def test_when_every_file_fails_the_batch_is_422(user_client):
     body = assert_error(post_batch(user_client, "resize", files, W), 422, "ALL_FILES_FAILED")
 
     assert "a.jpg" in body["error"]
-    job = Job.objects.get(kind=Job.Kind.BATCH)
+    job = Job.objects.get(each_file=True)
     assert job.status == Job.Status.FAILED and job.items_failed == 2
 
 
@@ -268,9 +269,9 @@ def test_a_json_tool_puts_one_json_entry_per_file(user_client):
 def test_a_cancel_between_files_stops_the_batch(user_client, settings, monkeypatch):
     """The first file finishes; the cancel is seen before the next starts: job cancelled."""
     settings.CONCURRENT_JOBS = 1
-    monkeypatch.setattr(execute, "PROGRESS_INTERVAL_S", 0)
+    monkeypatch.setattr(context, "PROGRESS_INTERVAL_S", 0)
 
-    class CancelAfterFirstFile(execute.Reporter):
+    class CancelAfterFirstFile(context.Reporter):
         def progress(self, percent: float, message: str = "", **fields: Any) -> None:
             super().progress(percent, message, **fields)
             if fields.get("items_done"):
@@ -280,7 +281,7 @@ def test_a_cancel_between_files_stops_the_batch(user_client, settings, monkeypat
     response = post_batch(user_client, "resize", [fixture(n) for n in PHOTOS], {"width": 20})
 
     assert_error(response, 409, "JOB_CANCELLED")
-    job = Job.objects.get(kind=Job.Kind.BATCH)
+    job = Job.objects.get(each_file=True)
     assert job.status == Job.Status.CANCELLED
     assert (job.items_done, job.items_failed) == (1, 0)
     assert not job.result_file
@@ -302,7 +303,10 @@ class FakeReporter:
 
 def stored_batch(owner: Any, count: int) -> Job:
     uploads = [SimpleUploadedFile(f"p{i}.jpg", fixture("photo.jpg")[1]) for i in range(count)]
-    return services.create_job(Job.Kind.BATCH, owner, uploads, tool=registry.get("resize"))
+    resize = registry.get("resize")
+    assert resize is not None
+    work = services.Work([tool_step(resize, {"width": 10})], uploads=uploads, each_file=True)
+    return services.create_job(owner, work)
 
 
 def resize_to(width: int) -> Any:
@@ -319,7 +323,8 @@ def resize_to(width: int) -> Any:
 def test_zip_each_reports_each_file_and_names_the_zip_by_tag(user):
     job, reporter = stored_batch(user, 2), FakeReporter()
 
-    outcome = batch.zip_each(job, reporter, resize_to(10), "demo")  # type: ignore[arg-type]
+    ctx = Context(storage.work_dir(job))
+    outcome = batch.zip_each(job, reporter, ctx, resize_to(10), "demo")  # type: ignore[arg-type]
 
     assert outcome.name == f"batch-demo-{job.pk.hex[:8]}.zip"
     assert outcome.media_type == "application/zip" and "libvips" in outcome.engine
@@ -346,7 +351,8 @@ def test_zip_each_stops_starting_files_once_cancelled(user, settings):
         return resize(source, ctx)
 
     with pytest.raises(Cancelled):
-        batch.zip_each(job, reporter, cancel_then_resize, "demo")  # type: ignore[arg-type]
+        ctx = Context(storage.work_dir(job))
+        batch.zip_each(job, reporter, ctx, cancel_then_resize, "demo")  # type: ignore[arg-type]
     assert calls == ["p0.jpg"]
 
 

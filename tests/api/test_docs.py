@@ -95,13 +95,26 @@ def test_the_spec_has_one_path_per_registered_tool(spec):
     assert "/api/v1/tools/resize" in spec["paths"]
 
 
+def setting_names(schema: dict[str, Any], spec: dict[str, Any] | None = None) -> set[str]:
+    """Every field name of a settings schema: its properties, or those of each mode's model
+    (settings that are one model per mode are a `oneOf` of `$ref`s)."""
+    if "oneOf" not in schema:
+        return set(schema.get("properties", {}))
+    names: set[str] = set()
+    for option in schema["oneOf"]:
+        ref = option["$ref"]
+        mode = resolve(spec, ref) if spec else schema["$defs"][ref.split("/")[-1]]
+        names |= set(mode["properties"])
+    return names
+
+
 def test_each_tools_settings_field_references_its_own_component_schema(spec):
     for tool in registry.all_tools():
         settings_field = multipart_schema(spec, tool.id)["properties"]["settings"]
         assert settings_field["type"] == "string", tool.id
         component = resolve(spec, settings_field["contentSchema"]["$ref"])
-        expected = tool.settings.model_json_schema().get("properties", {})
-        assert set(component.get("properties", {})) == set(expected), tool.id
+        expected = setting_names(tool.settings.model_json_schema())
+        assert setting_names(component, spec) == expected, tool.id
 
 
 def test_each_tools_request_names_the_file_fields_it_takes(spec):
@@ -177,8 +190,10 @@ def test_llms_full_txt_documents_every_tools_settings_fields(anon, db):
     for tool in registry.all_tools():
         assert f"(`{tool.id}`)" in text
         assert f"/api/v1/tools/{tool.id}" in text
-        for field in tool.settings.model_json_schema().get("properties", {}):
-            assert f"`{field}`" in text, f"{tool.id}.{field} missing"
+        section = text[text.index(f"(`{tool.id}`)") :]
+        section = section[: section.index("\n## ")] if "\n## " in section else section
+        for field in setting_names(tool.settings.model_json_schema()):
+            assert f"`{field}`" in section, f"{tool.id}.{field} missing"
 
 
 def test_llms_full_txt_shows_resize_width_and_fit_with_their_choices(anon, db):

@@ -242,7 +242,7 @@ def test_a_running_job_shows_its_progress_and_items(user_client, user):
     job = make_job(
         user,
         status=Job.Status.PROCESSING,
-        kind=Job.Kind.BATCH,
+        each_file=True,
         percent=42.5,
         stage="resize",
         message="5/12 files",

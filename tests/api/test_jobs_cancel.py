@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.jobs import execute, services, storage
+from apps.jobs import context, execute, services, storage
 from apps.jobs.models import Job
 from tests.api.jobs_support import make_job, post_tool, tree, with_input, with_result
 from tools import registry
@@ -21,7 +21,7 @@ def no_worker(monkeypatch):
 @pytest.fixture
 def prompt_checks(monkeypatch):
     """Reporter reads the cancel flag on every check instead of at most twice a second."""
-    monkeypatch.setattr(execute, "PROGRESS_INTERVAL_S", 0)
+    monkeypatch.setattr(context, "PROGRESS_INTERVAL_S", 0)
 
 
 def test_a_queued_job_is_cancelled_at_once(user_client, no_worker):
@@ -84,8 +84,8 @@ def test_a_completed_job_keeps_its_result_when_a_cancel_comes_late(user_client, 
 
 def test_the_reporter_sees_a_cancel_sent_while_the_job_runs(user_client, user, prompt_checks):
     job = make_job(user, status=Job.Status.PROCESSING, attempts=1)
-    reporter = execute.Reporter(job.pk)
-    ctx = reporter.context(storage.work_dir(job))
+    reporter = context.Reporter(job.pk)
+    ctx = context.context_for(job, reporter)
 
     ctx.check_cancelled()  # not cancelled: nothing happens
     user_client.post(f"/api/v1/jobs/{job.pk}/cancel")
@@ -98,14 +98,14 @@ def test_the_reporter_sees_a_cancel_sent_while_the_job_runs(user_client, user, p
 def test_the_reporter_reads_the_flag_at_most_twice_a_second(user, monkeypatch):
     job = make_job(user, status=Job.Status.PROCESSING)
     clock = [1000.0]
-    monkeypatch.setattr(execute.time, "monotonic", lambda: clock[0])
-    reporter = execute.Reporter(job.pk)
+    monkeypatch.setattr(context.time, "monotonic", lambda: clock[0])
+    reporter = context.Reporter(job.pk)
 
     assert not reporter.is_cancelled()
     Job.objects.filter(pk=job.pk).update(cancel_requested=True)
     clock[0] += 0.1
     assert not reporter.is_cancelled()  # read 0.1 s ago: not read again yet
-    clock[0] += execute.PROGRESS_INTERVAL_S
+    clock[0] += context.PROGRESS_INTERVAL_S
     assert reporter.is_cancelled()
 
 

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import OperationalError
 
-from apps.jobs import execute, storage
+from apps.jobs import execute, results, storage
 from apps.jobs.models import Job
 from tests.api.jobs_support import post_tool, tree
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_full_disk_fails_the_job_with_disk_full(user_client, monkeypatch, settings):
     """A unit test of the error mapping: keep_result is made to raise ENOSPC, as writing the
-    result to a full DATA_DIR would. Filling a real disk is left out of the test suite."""
+    result to a full DATA_DIR would (tests/live/test_disk_full.py fills a real disk)."""
 
     def no_space(job, produced):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -121,7 +121,7 @@ def test_a_late_worker_cannot_overwrite_a_job_already_failed_as_lost(user, setti
 
     produced = settings.DATA_DIR / "late.jpg"
     produced.write_bytes(b"late result")
-    assert execute.complete(claimed, execute.Outcome(path=produced, name="late.jpg")) is False
+    assert execute.complete(claimed, results.Outcome(path=produced, name="late.jpg")) is False
 
     job.refresh_from_db()
     assert (job.status, job.error_code, job.result_file) == ("failed", "WORKER_LOST", "")

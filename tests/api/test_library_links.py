@@ -2,6 +2,7 @@
 
 import io
 import json
+import uuid
 import zipfile
 from typing import Any
 
@@ -9,10 +10,12 @@ import pytest
 import pyvips
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.jobs import execute, services, storage
 from apps.jobs.models import Job
 from apps.library.models import FileVersion, StoredFile
 from apps.library.services import store_upload
 from tests.api.library_support import PHOTO, body_of, decoded, upload
+from tests.api.support import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +187,55 @@ def test_a_result_over_the_quota_fails_the_job_and_adds_no_version(user_client, 
 
     assert (response.status_code, response.json()["code"]) == (413, "QUOTA_EXCEEDED")
     assert len(versions(file)) == 1
+
+
+def test_a_retried_batch_does_not_save_a_second_version_of_any_file(user_client, user, monkeypatch):
+    """The worker died after saving some versions; the retry runs every file again."""
+    files = [stored(user, f"{name}.jpg") for name in "abc"]
+    monkeypatch.setattr(services, "enqueue", lambda job: None)  # the test runs the attempts
+    response = user_client.post(
+        "/api/v1/tools/resize/batch",
+        {
+            "settings": json.dumps({"width": 90}),
+            "fileIds": json.dumps([str(f.pk) for f in files]),
+            "async": "true",
+        },
+        format="multipart",
+    )
+    job = Job.objects.get(pk=response["X-Job-Id"])
+    monkeypatch.setattr(storage, "discard_working_files", lambda job: None)  # inputs stay
+
+    execute.run_job(str(job.pk), 1)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)  # as the upkeep requeues
+    execute.run_job(str(job.pk), 2)
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("completed", 2)
+    for file in files:
+        assert [v.number for v in versions(file)] == [1, 2], file.name
+    assert [f["savedVersion"] for f in job.result_info["files"]] == [2, 2, 2]
+
+
+def test_too_many_file_ids_are_refused_before_any_is_looked_up(
+    user_client, user, settings, django_assert_max_num_queries
+):
+    settings.MAX_BATCH_SIZE = 5
+    ids = [str(uuid.uuid4()) for _ in range(20_000)]
+    data = {"settings": json.dumps({"width": 9}), "fileIds": json.dumps(ids)}
+
+    with django_assert_max_num_queries(8):  # sign-in and settings; no file lookups
+        response = user_client.post("/api/v1/tools/resize/batch", data, format="multipart")
+
+    body = assert_error(response, 400, "TOO_MANY_FILES")
+    assert "20000 fileIds sent; a batch takes at most 5" in body["error"]
+
+
+def test_file_ids_are_looked_up_together_and_one_unknown_id_is_404(user_client, user):
+    files = [stored(user, f"{name}.jpg") for name in "ab"]
+    ids = [str(files[1].pk), str(uuid.uuid4()), str(files[0].pk)]
+    data = {"settings": json.dumps({"width": 9}), "fileIds": json.dumps(ids)}
+
+    response = user_client.post("/api/v1/tools/resize/batch", data, format="multipart")
+
+    assert_error(response, 404, "NOT_FOUND")
+    assert not Job.objects.exists()

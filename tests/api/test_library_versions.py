@@ -40,7 +40,7 @@ def photo_file(user) -> StoredFile:
 def chain(photo_file, user) -> StoredFile:
     """v1 the upload, v2 resized by a tool call (with its job), v3 made a PNG by a pipeline."""
     job = Job.objects.create(owner=user, tool_id="resize", status=Job.Status.COMPLETED)
-    add_tool_version(photo_file, "resize", {"width": 300}, job=job, model="none")
+    add_tool_version(photo_file, "resize", {"width": 300}, job_id=job.pk, model="none")
     add_tool_version(photo_file, "convert", {"format": "png"}, source="pipeline")
     return photo_file
 

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from apps.jobs import execute, maintenance, services, storage
+from apps.jobs import execute, maintenance, storage
 from apps.jobs.models import Job
 from tests.api.jobs_support import make_job, tree, with_input, with_result
 
@@ -31,7 +31,7 @@ def limits(settings):
 def sent(monkeypatch) -> list[Job]:
     """What recover_lost_jobs hands to the queue (nothing runs)."""
     tasks: list[Job] = []
-    monkeypatch.setattr(services, "enqueue", tasks.append)
+    monkeypatch.setattr(maintenance, "enqueue", tasks.append)
     return tasks
 
 
@@ -60,7 +60,7 @@ def test_a_stale_job_with_attempts_left_is_requeued(user, limits, sent):
 
     counts = maintenance.recover_lost_jobs()
 
-    assert counts == {"requeued": 1, "lost": 0, "timedOut": 0, "resent": 0}
+    assert counts == {"requeued": 1, "lost": 0, "timedOut": 0, "diskFull": 0, "resent": 0}
     job.refresh_from_db()
     assert job.status == "queued" and job.attempts == 1 and job.percent == 0
     assert "worker was lost" in job.message
@@ -82,7 +82,7 @@ def test_a_stale_job_out_of_attempts_fails_with_worker_lost(user, limits, sent):
 
     counts = maintenance.recover_lost_jobs()
 
-    assert counts == {"requeued": 0, "lost": 1, "timedOut": 0, "resent": 0}
+    assert counts == {"requeued": 0, "lost": 1, "timedOut": 0, "diskFull": 0, "resent": 0}
     job.refresh_from_db()
     assert job.status == "failed" and job.error_code == "WORKER_LOST"
     assert job.error_status == 500 and job.error_message and job.finished_at is not None
@@ -104,7 +104,7 @@ def test_a_job_past_the_timeout_fails_with_job_timeout(user, limits, settings, s
 
     counts = maintenance.recover_lost_jobs()
 
-    assert counts == {"requeued": 0, "lost": 0, "timedOut": 1, "resent": 0}
+    assert counts == {"requeued": 0, "lost": 0, "timedOut": 1, "diskFull": 0, "resent": 0}
     job.refresh_from_db()
     assert job.status == "failed" and job.error_code == "JOB_TIMEOUT" and job.error_status == 504
     assert str(settings.JOB_TIMEOUT_S) in job.error_message
@@ -116,7 +116,13 @@ def test_live_queued_and_finished_jobs_are_left_alone(user, limits, sent):
     queued = make_job(user, heartbeat_at=ago(3600))
     done = make_job(user, status=Job.Status.COMPLETED, heartbeat_at=ago(3600))
 
-    assert maintenance.recover_lost_jobs() == {"requeued": 0, "lost": 0, "timedOut": 0, "resent": 0}
+    assert maintenance.recover_lost_jobs() == {
+        "requeued": 0,
+        "lost": 0,
+        "timedOut": 0,
+        "diskFull": 0,
+        "resent": 0,
+    }
 
     statuses = [Job.objects.get(pk=j.pk).status for j in (alive, queued, done)]
     assert statuses == ["processing", "queued", "completed"]

@@ -61,7 +61,11 @@ def test_three_steps_run_in_order_and_return_the_last_image(user_client, user):
         user,
         "pipeline",
     )
-    assert job.settings == {"steps": [RESIZE, COMPRESS_WEBP, ROTATE], "pipelineId": None}
+    assert (job.steps, job.each_file, job.pipeline_id) == (
+        [RESIZE, COMPRESS_WEBP, ROTATE],
+        False,
+        None,
+    )
     assert job.engine.startswith("resize: libvips ")
     assert "; compress: libvips" in job.engine and "; rotate: libvips" in job.engine
     assert response["X-Engine"] == job.engine
@@ -114,6 +118,44 @@ def test_a_truncated_jpeg_is_422_corrupt_image(user_client):
 def test_a_file_that_is_not_an_image_is_refused_before_any_step(user_client):
     text = SimpleUploadedFile("photo.jpg", text_as_jpeg(), "image/jpeg")
     error_message(execute(user_client, [RESIZE], file=text), 400, "UNSUPPORTED_FORMAT")
+
+
+def test_a_first_step_may_take_several_files_collage_then_resize(user_client, user):
+    steps = [
+        {"toolId": "collage", "settings": {"template": "row-2", "width": 400, "height": 200}},
+        {"toolId": "resize", "settings": {"width": 100}},
+    ]
+    files = [photo("a.jpg"), photo("b.jpg")]
+    data = {"files": files, "pipeline": json.dumps(steps)}
+
+    response = user_client.post("/api/v1/pipeline/execute", data, format="multipart")
+
+    assert response.status_code == 200, response.content[:300]
+    assert 'filename="a_pipeline.png"' in response["Content-Disposition"]
+    image = image_of(response)
+    assert (image.width, image.height) == (100, 50)
+    assert (
+        response["X-Engine"].startswith("collage: ") and "; resize: libvips" in response["X-Engine"]
+    )
+    job = Job.objects.get(pk=response["X-Job-Id"])
+    assert job.input_names == ["a.jpg", "b.jpg"] and job.steps == steps
+
+
+def test_a_several_files_step_after_the_first_is_refused(user_client, settings):
+    steps = [RESIZE, {"toolId": "collage", "settings": {}}]
+    response = execute(user_client, steps)
+    message = error_message(response, 400, "PIPELINE_INVALID")
+    assert message.startswith("Step 2 (collage): collage takes several files")
+    assert_nothing_ran(settings)
+
+
+def test_a_batch_cannot_start_with_a_several_files_step(user_client, settings):
+    steps = [{"toolId": "collage", "settings": {}}, RESIZE]
+    data = {"files": [photo(), photo()], "pipeline": json.dumps(steps)}
+    response = user_client.post("/api/v1/pipeline/batch", data, format="multipart")
+    message = error_message(response, 400, "PIPELINE_INVALID")
+    assert message.startswith("Step 1 (collage): collage takes several files")
+    assert_nothing_ran(settings)
 
 
 def test_anonymous_callers_need_a_token(anon, db):

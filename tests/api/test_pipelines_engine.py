@@ -1,4 +1,5 @@
-"""The pipeline engine below HTTP: step validation rules, progress, cancel, scratch files."""
+"""Steps below HTTP: validation rules, and the engine's chaining (tools.chain): progress,
+cancel, scratch files, a first step taking several inputs."""
 
 import dataclasses
 import json
@@ -11,13 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs.execute import run_job
 from apps.jobs.models import Job
-from apps.jobs.services import create_job
-from apps.pipelines.engine import run_steps
-from apps.pipelines.steps import validate_steps
+from apps.jobs.services import Work, create_job
+from apps.jobs.steps import validate_steps
 from apps.siteconfig.registry import set_setting
 from tests.badfiles import FIXTURES
 from tools import imaging, registry
 from tools.base import Cancelled, Context, Inputs, Tool, ToolError
+from tools.chain import run_steps
 
 STEPS = [
     {"toolId": "resize", "settings": {"width": 300}},
@@ -27,7 +28,7 @@ STEPS = [
 
 
 def source() -> Any:
-    return imaging.open_source(FIXTURES / "photo.jpg", "photo.jpg")
+    return [imaging.open_source(FIXTURES / "photo.jpg", "photo.jpg")]
 
 
 @pytest.fixture
@@ -124,8 +125,7 @@ def test_one_gpu_step_sends_the_pipeline_to_the_gpu_queue(user_client, settings,
 
 def test_a_tool_disabled_while_the_job_waited_fails_it(user):
     photo = SimpleUploadedFile("photo.jpg", (FIXTURES / "photo.jpg").read_bytes())
-    settings = {"steps": STEPS, "pipelineId": None}
-    job = create_job(Job.Kind.PIPELINE, user, [photo], tool_id="pipeline", settings=settings)
+    job = create_job(user, Work(validate_steps(STEPS), uploads=[photo], pipeline=True))
     set_setting("disabledTools", ["rotate"])
 
     run_job(str(job.pk))

@@ -154,7 +154,7 @@ def test_a_saved_pipeline_runs_by_id(user_client, user):
     image = pyvips.Image.new_from_buffer(b"".join(response.streaming_content), "")
     assert (image.width, image.height) == (200, 300)
     job = Job.objects.get(pk=response["X-Job-Id"])
-    assert (job.kind, job.owner, job.settings["pipelineId"]) == ("pipeline", user, pipeline_id)
+    assert (job.kind, job.owner, str(job.pipeline_id)) == ("pipeline", user, pipeline_id)
 
 
 def test_admins_may_run_anyones_pipeline(user_client, admin_client, admin_user):

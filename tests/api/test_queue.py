@@ -21,7 +21,7 @@ def test_the_status_shows_the_line_and_only_the_callers_own_places_in_it(
 ):
     mine_first = make_job(user, tool_id="resize")
     make_job(other_user)
-    mine_third = make_job(user, kind=Job.Kind.BATCH)
+    mine_third = make_job(user, each_file=True)
     make_job(other_user, status=Job.Status.PROCESSING)
     make_job(user, status=Job.Status.COMPLETED, duration_s=10)
     make_job(other_user, status=Job.Status.COMPLETED, duration_s=30)

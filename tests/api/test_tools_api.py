@@ -104,6 +104,28 @@ def test_an_unknown_setting_is_rejected(user_client):
     assert "widht" in body["error"]
 
 
+def test_a_gif_tools_action_refuses_a_setting_of_another_action(user_client, settings):
+    raw = {"action": "resize", "width": 100, "colors": 8}
+    body = assert_error(post_tool(user_client, "gif-tools", raw), 400, "INVALID_SETTINGS")
+    assert body["error"] == "colors: not a setting of action 'resize'"
+    assert not Job.objects.exists()  # a bad setting never becomes a job
+
+
+def test_an_svg_bomb_sent_to_resize_is_refused_by_the_worker_not_drawn(user_client):
+    """Found from outside: nested <use> made a 5.7 KB SVG cost 30 s per request in the web
+    process. It now goes to a worker (tests/api/test_jobs_placement.py) and is refused
+    before librsvg sees it."""
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="99" height="99"><defs>']
+    parts.append('<path id="l0" d="M0 0H99V99Z"/>')
+    parts += [f'<g id="l{i}">' + f'<use href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 9)]
+    bomb = upload("bomb.svg", ("".join(parts) + '</defs><use href="#l8"/></svg>').encode())
+
+    response = post_tool(user_client, "resize", {"width": 10}, file=bomb)
+
+    body = assert_error(response, 422, "SVG_TOO_COMPLEX")
+    assert "100,000" in body["error"] or "100000" in body["error"]
+
+
 def test_an_unknown_tool_is_404(user_client):
     assert_error(post_tool(user_client, "no-such-tool", {}), 404, "TOOL_NOT_FOUND")
 

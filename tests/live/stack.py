@@ -21,8 +21,16 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+# The PostgreSQL server of .ci/run: tests that need PostgreSQL use it when DATABASE_URL is
+# something else (SQLite), and fail, not skip, when it does not answer.
+LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
 WAIT_S = 60  # the longest any single wait may take (a loaded CI machine is slow)
 STALE_S = 5  # JOB_STALE_S: the smallest the settings accept, so a lost worker shows in seconds
+
+
+def postgres_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else LOCAL_POSTGRES
 
 
 def free_port() -> int:
@@ -144,6 +152,16 @@ class Stack:
         with self.log.open("rb") as fh:
             fh.seek(self.log_start)
             return fh.read().decode(errors="replace")
+
+    def login(self) -> dict[str, str]:
+        """Headers signed in as the first admin (admin/admin)."""
+        response = httpx.post(
+            f"{self.base}/api/auth/login",
+            json={"username": "admin", "password": "admin"},
+            timeout=WAIT_S,
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
 
     def db(self, sql: str, *params: Any) -> Any:
         """Read the Job table directly (what the API does not show: attempts)."""

@@ -37,7 +37,7 @@ def test_it_crops_in_displayed_coordinates(photo, photo_rotated, run_tool, img) 
     ],
 )
 def test_it_works_out_the_box(raw: dict, box: tuple) -> None:
-    assert crop.crop_box(600, 400, crop.Settings.model_validate(raw)) == box
+    assert crop.crop_box(600, 400, crop.Settings.model_validate(raw).root) == box
 
 
 def test_a_circle_has_transparent_corners(photo, run_tool, img) -> None:

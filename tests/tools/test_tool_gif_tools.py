@@ -134,6 +134,8 @@ def test_a_still_image_is_one_frame(run_tool, photo):
         {"action": "speed", "factor": 11},
         {"action": "add-text"},
         {"action": "add-text", "text": "x", "color": "blue"},
+        {"action": "add-text", "text": "x", "position": "custom"},
+        {"action": "resize", "width": 100, "colors": 8},
         {"action": "rotate", "angle": 400},
         {"action": "optimize", "colors": 1},
     ],

@@ -36,7 +36,7 @@ def test_a_grid_cuts_the_photo_into_equal_tiles(run_tool, transparent, tmp_path)
 
 @pytest.mark.parametrize(("mode", "shape"), [("rows", (100, 600)), ("cols", (400, 150))])
 def test_rows_and_cols_cut_strips(run_tool, photo, tmp_path, mode, shape):
-    out = run_tool("split", photo, {"mode": mode, "rows": 4, "cols": 4})
+    out = run_tool("split", photo, {"mode": mode, mode: 4})  # rows takes rows, cols cols
     found = tiles(out, tmp_path)
     assert len(found) == 4
     assert all(t.shape[:2] == shape for t in found.values())

@@ -9,7 +9,7 @@ import pytest
 from tests.documents import BILLION_LAUGHS_SVG, DRAWING_SVG
 from tools import imaging
 from tools.base import ToolError
-from tools.svg_to_raster import sanitise
+from tools.svg_sanitise import sanitise
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import typing
 import zipfile
 
 import pytest
+from pydantic import BaseModel, RootModel
 
 from tests.documents import DRAWING_SVG, pdf_pages
 from tools import imaging, registry, runner
@@ -31,14 +33,28 @@ def test_the_registry_lists_the_essentials() -> None:
     assert {"resize", "crop", "rotate", "convert", "compress", "info"} <= set(ids)
 
 
+def settings_models(tool: Tool) -> list[type[BaseModel]]:
+    """The models a tool's settings validate into: its model, or, where the settings are
+    one model per mode (a RootModel over a discriminated union), each mode's model."""
+    if issubclass(tool.settings, RootModel):
+        return list(typing.get_args(tool.settings.model_fields["root"].annotation))
+    return [tool.settings]
+
+
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda t: t.id)
 def test_it_describes_itself(tool: Tool) -> None:
     assert tool.id and tool.name and tool.category and tool.description
     assert tool.run.__module__ == "tools." + tool.id.replace("-", "_")
-    assert issubclass(tool.settings, ToolSettings)
-    assert tool.settings.model_config.get("extra") == "forbid"
+    for model in settings_models(tool):
+        assert issubclass(model, ToolSettings), model
+        assert model.model_config.get("extra") == "forbid"
+        assert model.__doc__
     described = json.loads(json.dumps(tool.describe()))
     assert described["settings"]["type"] == "object"
+    if issubclass(tool.settings, RootModel):  # one model per mode: oneOf, told apart by a tag
+        modes = described["settings"]["oneOf"]
+        assert len(modes) == len(settings_models(tool)) > 1
+        assert described["settings"]["discriminator"]["propertyName"]
     assert tool.run.__doc__ and tool.settings.__doc__
 
 
