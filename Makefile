@@ -14,11 +14,12 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install -e .
+	$(PIP) install -e ".[cpu]"
 	touch $@
 
-$(DEV_STAMP): $(STAMP)
-	$(PIP) install -e ".[dev]"
+$(DEV_STAMP): $(STAMP) requirements-dev-nodeps.txt
+	$(PIP) install -e ".[cpu,dev]"
+	$(PIP) install --no-deps -r requirements-dev-nodeps.txt
 	touch $@
 
 install: $(STAMP)
@@ -26,6 +27,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ensure_admin
+	-$(PY) manage.py models install --shipped  # a failure leaves those AI tools at 503
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	exec scripts/serve.sh
 

@@ -23,6 +23,9 @@ VERSION = __version__
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 TMP_DIR = DATA_DIR / "tmp"
+# AI model files (MODELS_DIR/<model id>/<file>) and the wheels they were taken from.
+MODELS_DIR = Path(env_str("MODELS_DIR", str(DATA_DIR / "models"))).resolve()
+MODEL_WHEELS_DIR = Path(env_str("MODEL_WHEELS_DIR", str(MODELS_DIR / ".wheels"))).resolve()
 TMP_DIR.mkdir(exist_ok=True)
 
 
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "apps.branding",
     "apps.jobs",
     "apps.library",
+    "apps.models",
     "apps.pipelines",
     "apps.toolsapi",
     "apps.web",

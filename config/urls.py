@@ -16,6 +16,7 @@ V1_APPS = (
     "branding",
     "jobs",
     "library",
+    "models",
     "pipelines",
     "toolsapi",
 )

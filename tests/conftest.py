@@ -21,6 +21,8 @@ def _isolated(settings, tmp_path: Path) -> None:
     """Each test gets its own DATA_DIR (library storage included), fast password hashing,
     no rate limit and no free-space reserve."""
     settings.DATA_DIR = tmp_path / "data"
+    settings.MODELS_DIR = tmp_path / "data" / "models"
+    settings.MODEL_WHEELS_DIR = tmp_path / "data" / "models" / ".wheels"
     settings.TMP_DIR = tmp_path / "data" / "tmp"
     settings.TMP_DIR.mkdir(parents=True)
     settings.FILE_UPLOAD_TEMP_DIR = str(settings.TMP_DIR)

@@ -88,7 +88,8 @@ class Context:
     """What a running tool may use besides its inputs and settings.
 
     `device` is where this run may compute ("cpu" or "gpu"); `models` is the process's
-    store of loaded models, so a model is loaded once per worker, not once per job.
+    store of loaded models, so a model is loaded once per worker, not once per job;
+    `model_dir` is where installed model files are (MODELS_DIR).
     """
 
     scratch_dir: Path
@@ -97,6 +98,7 @@ class Context:
     device: str = "cpu"
     max_megapixels: int = 100
     models: ModelStore = field(default_factory=process_store)
+    model_dir: Path = Path("models")
 
     def derive(self, **changes: Any) -> Context:
         """The same context with some parts replaced (a step's progress, a file's scratch)."""

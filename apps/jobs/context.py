@@ -73,4 +73,5 @@ def context_for(job: Job, reporter: Reporter) -> Context:
         device=device_for(job),
         max_megapixels=settings.MAX_MEGAPIXELS,
         models=process_store(),
+        model_dir=settings.MODELS_DIR,
     )

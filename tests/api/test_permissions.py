@@ -207,6 +207,16 @@ ROWS = {
         "GET", "/api/v1/files/{bob_file}/thumbnail", (401, 404, 200, 404, 200)
     ),
     "file-delete-others": Row("DELETE", "/api/v1/files/{bob_file}", (401, 404, 200, 404, 200)),
+    # AI models: anyone signed in reads the catalog; admins install (a logo is no model: 422)
+    "models-list": Row("GET", "/api/v1/models", AUTH),
+    "model-detail": Row("GET", "/api/v1/models/u2netp", AUTH),
+    "model-import": Row(
+        "POST",
+        "/api/v1/models/u2netp/import",
+        (401, 403, 422, 403, 422),
+        lambda: {"file": logo_upload()},
+        True,
+    ),
     # tools and health
     "tools-list": Row("GET", "/api/v1/tools", AUTH),
     "tool-describe": Row("GET", "/api/v1/tools/resize", AUTH),
@@ -292,6 +302,7 @@ def test_every_route_of_the_api_is_in_the_table():
         .replace("{bob_file}", "<uuid:file_id>")
         .replace("/resize", "/<slug:tool_id>")
         .replace("/loginAttemptLimit", "/<str:key>")
+        .replace("/u2netp", "/<str:model_id>")
         for row in ROWS.values()
     }
     assert routes <= covered, sorted(routes - covered)

@@ -1,0 +1,63 @@
+"""/api/v1/models: the catalog, what is installed, and (admins) importing a model file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import ApiError
+from apps.core.permissions import CanUseTools, IsAdmin
+from apps.core.uploads import first_upload, upload_to_path
+from apps.models.services import listed, model_json, spec_or_error
+from tools.ai import install
+
+
+def scale_param(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise ApiError(400, "VALIDATION_ERROR", "scale must be an integer from 1 to 16")
+    return int(raw)
+
+
+class ModelListView(APIView):
+    """GET ?task=&scale=: every catalog model and whether it is installed here."""
+
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="models_list", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        task = request.query_params.get("task") or None
+        scale = scale_param(request.query_params.get("scale"))
+        models = [model_json(spec) for spec in listed(task, scale)]
+        return Response({"version": settings.VERSION, "models": models})
+
+
+class ModelDetailView(APIView):
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="models_get", responses={200: dict})
+    def get(self, request: Request, model_id: str) -> Response:
+        return Response(model_json(spec_or_error(model_id)))
+
+
+class ModelImportView(APIView):
+    """POST a model file (multipart `file`): it must be one of the model's files, known by
+    its sha256 (the way in for a machine without Internet access)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(operation_id="models_import", responses={200: dict})
+    def post(self, request: Request, model_id: str) -> Any:
+        spec = spec_or_error(model_id)
+        if spec.source.kind == "system":
+            raise ApiError(409, "SYSTEM_MODEL", f"{spec.id}: {install.how_to_install(spec)}")
+        upload = first_upload(request, ("file",))
+        with upload_to_path(upload) as path:
+            file = install.import_file(settings.MODELS_DIR, spec, path)
+        return Response({**model_json(spec), "imported": file.name})
