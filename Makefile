@@ -49,6 +49,7 @@ bench: $(DEV_STAMP)
 	$(PY) bench/batch.py
 	$(PY) bench/tools.py
 	$(PY) bench/library.py
+	$(PY) bench/ai.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,15 @@ TMP_DIR = DATA_DIR / "tmp"
 # AI model files (MODELS_DIR/<model id>/<file>) and the wheels they were taken from.
 MODELS_DIR = Path(env_str("MODELS_DIR", str(DATA_DIR / "models"))).resolve()
 MODEL_WHEELS_DIR = Path(env_str("MODEL_WHEELS_DIR", str(MODELS_DIR / ".wheels"))).resolve()
+# Loaded models per worker process: a memory budget (LRU beyond it), idle unload, and the
+# models loaded (and kept) when a worker process starts.
+MODEL_CACHE_MB = env_int("MODEL_CACHE_MB", 4096, minimum=64)
+MODEL_IDLE_UNLOAD_S = env_int("MODEL_IDLE_UNLOAD_S", 600, minimum=10)
+MODEL_PRELOAD = env_list("MODEL_PRELOAD", [])
+# onnxruntime: try TensorRT before CUDA on GPU workers; fail (rather than run on the CPU)
+# when a GPU step cannot get the GPU.
+ORT_TENSORRT = env_bool("ORT_TENSORRT", False)
+GPU_REQUIRED = env_bool("GPU_REQUIRED", False)
 TMP_DIR.mkdir(exist_ok=True)
 
 
@@ -66,6 +75,7 @@ INSTALLED_APPS = [
     "apps.models",
     "apps.pipelines",
     "apps.toolsapi",
+    "apps.system",
     "apps.web",
 ]
 
@@ -287,6 +297,14 @@ def library_storage() -> dict[str, Any]:
         },
     }
 
+
+# --- Monitoring ---------------------------------------------------------------------
+# The bearer token Prometheus presents to GET /metrics; empty = only admins may read it.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)"
+    )
 
 # --- REST framework and OpenAPI ---------------------------------------------------
 REST_FRAMEWORK = {

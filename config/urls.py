@@ -4,6 +4,7 @@ routes included (handler404)."""
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.system.views import MetricsView
 from apps.toolsapi import llms
 from apps.web import views as web
 
@@ -19,6 +20,7 @@ V1_APPS = (
     "models",
     "pipelines",
     "toolsapi",
+    "system",
 )
 
 urlpatterns = [
@@ -28,6 +30,7 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("llms.txt", llms.llms_txt),
     path("llms-full.txt", llms.llms_full_txt),
+    path("metrics", MetricsView.as_view()),  # Prometheus; not JSON, so not under /api/
     path("", web.index),
 ]
 

@@ -120,7 +120,8 @@ class Output:
     """A tool's result: a file on disk (image/document) or JSON data.
 
     `filename` is the suggested download name (the caller may prefix the original
-    name); `engine` and `model` say honestly what produced the result.
+    name); `engine`, `model` (and its `model_sha256`) and `device` say honestly what
+    produced the result: a model's session reports them (tools.ai.onnx_session).
     """
 
     kind: OutputKind
@@ -131,6 +132,8 @@ class Output:
     engine: str = ""
     model: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+    model_sha256: str | None = None
 
     @classmethod
     def file(

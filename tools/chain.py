@@ -144,4 +144,13 @@ def _combined(steps: Sequence[Step], outputs: Sequence[Output]) -> Output:
     pairs = list(zip(steps, outputs, strict=True))
     engine = "; ".join(f"{s.tool.id}: {o.engine}" for s, o in pairs if o.engine)
     model = "; ".join(f"{s.tool.id}: {o.model}" for s, o in pairs if o.model)
-    return replace(outputs[-1], engine=engine, model=model or None)
+    sha = "; ".join(f"{s.tool.id}: {o.model_sha256}" for s, o in pairs if o.model_sha256)
+    devices = {o.device for o in outputs}
+    device = (
+        devices.pop()
+        if len(devices) == 1
+        else "; ".join(f"{s.tool.id}: {o.device}" for s, o in pairs)
+    )
+    return replace(
+        outputs[-1], engine=engine, model=model or None, model_sha256=sha or None, device=device
+    )

@@ -118,7 +118,7 @@ class BatchZip:
         self.names = list(names)
         self.stems = entry_stems(self.names)
         self.results: dict[int, FileResult] = {}
-        self.engine = ""
+        self.credit: Output | None = None  # the first result: what made the batch's files
 
     @property
     def completed(self) -> int:
@@ -149,7 +149,7 @@ class BatchZip:
         version = self.keep(index, result) if self.keep and result.path else None
         if result.path is not None:
             result.path.unlink(missing_ok=True)
-        self.engine = self.engine or result.engine
+        self.credit = self.credit or result
         self.results[index] = FileResult(
             index, self.names[index], "completed", output=entry, savedVersion=version
         )
@@ -294,8 +294,16 @@ def zip_each(job: Job, reporter: Reporter, ctx: Context, process: Process, tag: 
     if not batch.completed:
         raise ToolError("ALL_FILES_FAILED", all_failed_message(summary), 422)
     name = f"batch-{tag}-{job.pk.hex[:8]}.zip"
+    credit = batch.credit
     return Outcome(
-        path=path, name=name, media_type="application/zip", engine=batch.engine, info=summary
+        path=path,
+        name=name,
+        media_type="application/zip",
+        info=summary,
+        engine=credit.engine if credit else "",
+        model=credit.model or "" if credit else "",
+        device=credit.device if credit else "",
+        model_sha256=credit.model_sha256 or "" if credit else "",
     )
 
 

@@ -121,6 +121,8 @@ def complete(job: Job, outcome: Outcome) -> bool:
         "result_info": outcome.info,
         "engine": outcome.engine[:200],
         "model": outcome.model[:200],
+        "model_sha256": outcome.model_sha256[:500],
+        "device": outcome.device[:100],
         "message": "done",
     }
     if outcome.path is not None:

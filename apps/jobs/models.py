@@ -71,6 +71,8 @@ class Job(models.Model):
     result_info = models.JSONField(default=dict, blank=True)
     engine = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=200, blank=True)
+    model_sha256 = models.CharField(max_length=500, blank=True)
+    device = models.CharField(max_length=100, blank=True)  # where it ran: cpu / gpu
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     error_status = models.PositiveSmallIntegerField(null=True, blank=True)  # HTTP status

@@ -46,6 +46,10 @@ def with_job_headers(response: Any, job: Job) -> Any:
         response["X-Engine"] = job.engine
     if job.model:
         response["X-Model"] = job.model
+    if job.model_sha256:
+        response["X-Model-Sha256"] = job.model_sha256
+    if job.device:
+        response["X-Device"] = job.device
     info = dict(job.result_info or {})
     if job.each_file and (file_results := file_results_header(info.pop("files", []))):
         response["X-File-Results"] = file_results  # per-file results: not in X-Result-Info

@@ -26,6 +26,8 @@ class Outcome:
     engine: str = ""
     model: str = ""
     info: dict[str, Any] = field(default_factory=dict)
+    device: str = ""
+    model_sha256: str = ""
 
     @classmethod
     def from_output(cls, output: Output, name: str) -> Outcome:
@@ -37,6 +39,8 @@ class Outcome:
             engine=output.engine,
             model=output.model or "",
             info=dict(output.extras),
+            device=output.device,
+            model_sha256=output.model_sha256 or "",
         )
 
 
@@ -70,6 +74,8 @@ def save_version(job: Job, index: int, output: Output | Outcome) -> FileVersion 
             settings=job.provenance_settings,
             engine=output.engine,
             model=output.model or "",
+            model_sha256=output.model_sha256 or "",
+            device=output.device,
             job_id=job.pk,
             job_input=index,
         )

@@ -77,6 +77,8 @@ def job_json(job: Job, detail: bool = False) -> dict[str, Any]:
         "result": None,
         "engine": job.engine or None,
         "model": job.model or None,
+        "modelSha256": job.model_sha256 or None,
+        "device": job.device or None,
         "inputNames": job.input_names,
         "owner": job.owner.username if job.owner else None,
         "createdAt": job.created_at.isoformat(),

@@ -89,6 +89,8 @@ class FileVersion(models.Model):
     settings = models.JSONField(default=dict, blank=True)
     engine = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=200, blank=True)
+    model_sha256 = models.CharField(max_length=500, blank=True)
+    device = models.CharField(max_length=100, blank=True)
     app_version = models.CharField(max_length=32)
     job = models.ForeignKey(
         "jobs.Job",

@@ -139,6 +139,8 @@ def add_version(
     settings: dict[str, Any] | None = None,
     engine: str = "",
     model: str = "",
+    model_sha256: str = "",
+    device: str = "",
     job_id: UUID | None = None,
     job_input: int | None = None,
 ) -> FileVersion:
@@ -158,6 +160,8 @@ def add_version(
         "settings": settings or {},
         "engine": engine,
         "model": model,
+        "model_sha256": model_sha256,
+        "device": device,
         "job_id": job_id,
         "job_input": job_input,
     }

@@ -82,6 +82,8 @@ def version_json(version: FileVersion) -> dict[str, Any]:
             "settings": version.settings,
             "engine": version.engine or None,
             "model": version.model or None,
+            "modelSha256": version.model_sha256 or None,
+            "device": version.device or None,
             "appVersion": version.app_version,
             "jobId": str(version.job_id) if version.job_id else None,
         },

@@ -7,3 +7,11 @@ class ModelsConfig(AppConfig):
     name = "apps.models"
     label = "models"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        from apps.models import runtime
+
+        runtime.configure()
+        post_spawn.connect(runtime.preload, dispatch_uid="pixelsmith-model-preload")

@@ -11,7 +11,8 @@ from apps.jobs import execute, services, storage
 from apps.jobs.context import Reporter, context_for
 from apps.jobs.models import Job
 from apps.jobs.placement import place
-from tests.api.jobs_support import make_job, photo, with_input
+from apps.library.services import store_upload
+from tests.api.jobs_support import PHOTO, make_job, photo, with_input
 from tools import registry
 from tools.ai.store import process_store
 from tools.base import Tool
@@ -175,3 +176,37 @@ def test_a_tool_run_by_a_gpu_worker_sees_the_gpu(user, settings, fake_tool):
     job.refresh_from_db()
     assert job.status == "completed", job.error_message
     assert seen == [("gpu", process_store())]
+
+
+def test_a_result_names_its_engine_model_sha256_and_device(user_client, user, fake_tool):
+    """What an AI tool reports (from its model's session) reaches the headers, the job
+    and a library version's provenance."""
+    resize = registry.get("resize")
+    assert resize is not None
+
+    def run(sources: Any, tool_settings: Any, ctx: Any) -> Any:
+        output = resize.run(sources, tool_settings, ctx)
+        output.engine, output.model = "onnxruntime 1.x (CPUExecutionProvider)", "tiny-model"
+        output.model_sha256, output.device = "ab" * 32, "cpu"
+        return output
+
+    fake_tool(run=run)
+    stored = store_upload(user, SimpleUploadedFile("p.jpg", PHOTO))
+    data = {"settings": json.dumps({"width": 10, "fileId": str(stored.pk)})}
+
+    response = user_client.post("/api/v1/tools/fake", data)
+
+    assert response.status_code == 200, response.content[:300]
+    assert response["X-Model"] == "tiny-model" and response["X-Device"] == "cpu"
+    assert response["X-Model-Sha256"] == "ab" * 32
+    job = user_client.get(f"/api/v1/jobs/{response['X-Job-Id']}").json()
+    assert (job["model"], job["modelSha256"], job["device"]) == ("tiny-model", "ab" * 32, "cpu")
+    version = user_client.get(f"/api/v1/files/{stored.pk}").json()["versions"][-1]["provenance"]
+    assert (version["modelSha256"], version["device"]) == ("ab" * 32, "cpu")
+
+
+def test_a_classic_tool_says_it_ran_on_the_cpu(user_client):
+    response = user_client.post(
+        "/api/v1/tools/resize", {"file": photo(), "settings": json.dumps({"width": 10})}
+    )
+    assert response["X-Device"] == "cpu" and "X-Model-Sha256" not in response

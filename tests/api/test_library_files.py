@@ -240,6 +240,8 @@ def test_the_detail_has_the_file_and_its_versions(user_client, alices_file):
         "settings": {},
         "engine": None,
         "model": None,
+        "modelSha256": None,
+        "device": None,
         "appVersion": "0.1.0",
         "jobId": None,
     }

@@ -217,6 +217,11 @@ ROWS = {
         lambda: {"file": logo_upload()},
         True,
     ),
+    # system: what this server can do (anyone signed in), its doctor (admins); /metrics is
+    # not under /api/: its protection is tested in tests/api/test_system_metrics.py
+    "system-hardware": Row("GET", "/api/v1/system/hardware", AUTH),
+    "system-features": Row("GET", "/api/v1/system/features", AUTH),
+    "system-doctor": Row("GET", "/api/v1/system/doctor", ADMIN),
     # tools and health
     "tools-list": Row("GET", "/api/v1/tools", AUTH),
     "tool-describe": Row("GET", "/api/v1/tools/resize", AUTH),

@@ -40,16 +40,34 @@ def test_concurrent_first_uses_load_it_once():
         t.start()
     for t in threads:
         t.join()
-    assert loads == [1]
+    assert loads == [1] and store.loads == 1
 
 
-def test_past_its_capacity_the_least_recently_used_goes():
-    store = ModelStore(capacity=2)
-    store.get(("a", "cpu"), lambda: "a")
-    store.get(("b", "cpu"), lambda: "b")
-    store.get(("a", "cpu"), lambda: "a2")  # a is now the most recent
-    store.get(("c", "cpu"), lambda: "c")
+def test_past_its_memory_budget_the_least_recently_used_goes():
+    store = ModelStore(max_bytes=250)
+    store.get(("a", "cpu"), lambda: "a", size=100)
+    store.get(("b", "cpu"), lambda: "b", size=100)
+    store.get(("a", "cpu"), lambda: "a2", size=100)  # a is now the most recent
+    store.get(("c", "cpu"), lambda: "c", size=100)
     assert [e["model"] for e in store.loaded()] == ["a", "c"]
+    assert store.bytes_loaded() == 200
+
+
+def test_a_model_larger_than_the_budget_still_loads_alone():
+    store = ModelStore(max_bytes=100)
+    store.get(("small", "cpu"), lambda: "s", size=50)
+    assert store.get(("big", "cpu"), lambda: "b", size=500) == "b"
+    assert [e["model"] for e in store.loaded()] == ["big"]
+
+
+def test_pinned_models_are_neither_evicted_nor_unloaded_when_idle():
+    store = ModelStore(max_bytes=150, idle_s=60)
+    store.get(("warm", "gpu"), lambda: "w", size=100, pinned=True)
+    store.get(("other", "gpu"), lambda: "o", size=100)
+    store.get(("third", "gpu"), lambda: "t", size=40)
+    assert {e["model"] for e in store.loaded()} == {"warm", "third"}
+    assert store.unload_idle(now=time.monotonic() + 3600) == [("third", "gpu")]
+    assert [e["model"] for e in store.loaded()] == ["warm"]
 
 
 def test_idle_models_are_unloaded():

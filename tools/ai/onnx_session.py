@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from tools.ai import install
+from tools.ai.catalog import ModelFile, ModelSpec
 from tools.base import Context, ToolError
 
 CPU = "CPUExecutionProvider"
@@ -170,22 +172,48 @@ def _fallback_reason(device: str, provider: str, failure: str | None) -> str | N
     return "onnxruntime lists a GPU provider but fell back to the CPU (no usable GPU or driver)"
 
 
-def cached(ctx: Context, path: Path, *, model_id: str, sha256: str, **kw: Any) -> Session:
+# The process's defaults for `load` (GPU_REQUIRED, ORT_TENSORRT), set by the apps at start.
+_defaults: dict[str, Any] = {"gpu_required": False, "tensorrt": False}
+
+
+def configure(*, gpu_required: bool, tensorrt: bool) -> None:
+    _defaults.update(gpu_required=gpu_required, tensorrt=tensorrt)
+
+
+def cached(
+    ctx: Context, path: Path, *, model_id: str, sha256: str, pinned: bool = False, **kw: Any
+) -> Session:
     """The session for (model id, ctx.device) from the process's store, loaded once.
 
-    `kw` goes to `load` (gpu_required, tensorrt, threads). A stored session whose sha256
-    is not the one asked for (the model was reinstalled) is dropped and loaded afresh.
+    `kw` goes to `load` (gpu_required, tensorrt, threads; the process's defaults
+    otherwise). The file's size stands for the session's memory in the store's budget;
+    `pinned` keeps it loaded (MODEL_PRELOAD). A stored session whose sha256 is not the
+    one asked for (the model was reinstalled) is dropped and loaded afresh.
     """
     key = (model_id, ctx.device)
+    kw = {**_defaults, **kw}
 
     def loader() -> Session:
         return load(path, model_id=model_id, sha256=sha256, device=ctx.device, **kw)
 
-    session: Session = ctx.models.get(key, loader)
+    size = path.stat().st_size if path.exists() else 0
+    session: Session = ctx.models.get(key, loader, size=size, pinned=pinned)
     if session.sha256 != sha256.lower():
         ctx.models.unload(key)
-        session = ctx.models.get(key, loader)
+        session = ctx.models.get(key, loader, size=size, pinned=pinned)
     if kw.get("gpu_required") and session.fallback:
         # Loaded earlier by a caller that accepted the CPU: this one does not.
         raise ToolError("GPU_UNAVAILABLE", f"Model {model_id} needs a GPU: {session.fallback}", 503)
     return session
+
+
+def for_model(ctx: Context, spec: ModelSpec, file: ModelFile, **kw: Any) -> Session:
+    """The cached session of one installed file of a catalog model (503 if it is missing).
+
+    A model of several files (one per scale) keys each file on its own, and results name
+    the file that ran: `realesr-animevideov3/realesr-animevideov3-x2.onnx`.
+    """
+    assert file.sha256 is not None, f"{spec.id}/{file.name} has no sha256"
+    path = install.require(ctx.model_dir, spec, file)
+    name = spec.id if len(spec.files) == 1 else f"{spec.id}/{file.name}"
+    return cached(ctx, path, model_id=name, sha256=file.sha256, **kw)
