@@ -7,7 +7,7 @@ aliases ("jpg", "tif", "heic").
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
@@ -64,13 +64,19 @@ class ModeSettings(RootModel[T], Generic[T]):
     model_config = ConfigDict(json_schema_extra={"type": "object"})
     default_mode: ClassVar[str]
 
+    @classmethod
+    def mode_key(cls) -> str:
+        """The setting that picks the mode (the union's discriminator)."""
+        key = cls.model_fields["root"].discriminator
+        assert isinstance(key, str), f"{cls.__qualname__}: the union needs a discriminator key"
+        return key
+
     @model_validator(mode="before")
     @classmethod
     def _fill_in_the_mode(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        key = cls.model_fields["root"].discriminator
-        assert isinstance(key, str), f"{cls.__qualname__}: the union needs a discriminator key"
+        key = cls.mode_key()
         data = {key: cls.default_mode, **data}
         modes = _modes(cls)
         chosen = next((m for m in modes if data[key] in _tags(m, key)), None)
@@ -85,10 +91,8 @@ class ModeSettings(RootModel[T], Generic[T]):
 
 
 def _modes(settings_cls: type[RootModel[Any]]) -> tuple[type[BaseModel], ...]:
-    """The models of a RootModel over an (Annotated) union."""
+    """The models of a RootModel over a union (pydantic keeps the bare union here)."""
     union = settings_cls.model_fields["root"].annotation
-    if get_origin(union) is Annotated:
-        union = get_args(union)[0]
     return tuple(m for m in get_args(union) if isinstance(m, type) and issubclass(m, BaseModel))
 
 

@@ -15,7 +15,7 @@ import logging
 import re
 import unicodedata
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,14 @@ def open_header(source: Source, *, access: str = "random", **opts: Any) -> pyvip
 
 
 def _read_svg(source: Source) -> bytes:
+    """The sanitised SVG (see svg_sanitise): sanitised once, though a tool reads the header
+    and then the pixels (a 10 MB drawing takes seconds to sanitise)."""
+    stat = source.path.stat()
+    return _sanitised(source, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _sanitised(source: Source, size: int, mtime_ns: int) -> bytes:
     """The sanitised SVG (see svg_sanitise), drawn from memory: librsvg gets no base
     path to resolve file references against."""
     return svg_sanitise.read(source).xml

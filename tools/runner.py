@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyvips
-from pydantic import BaseModel, RootModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from tools import imaging, svg_render
 from tools.base import Context, Inputs, Output, Source, Tool, ToolError
+from tools.fields import ModeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +47,7 @@ def validate_settings(tool: Tool, raw: Any) -> BaseModel:
 
 def mode_key(settings: type[BaseModel]) -> str | None:
     """The key that picks the model of settings that are one model per mode, else None."""
-    if not issubclass(settings, RootModel):
-        return None
-    key = settings.model_fields["root"].discriminator
-    return key if isinstance(key, str) else None
+    return settings.mode_key() if issubclass(settings, ModeSettings) else None
 
 
 def readable_errors(exc: ValidationError, mode: str | None = None) -> str:

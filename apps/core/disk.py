@@ -12,9 +12,7 @@ import shutil
 
 from django.conf import settings
 
-from apps.core.errors import ApiError, is_disk_full
-
-__all__ = ["disk_full_error", "free_mb", "is_disk_full", "low_on_space", "require_free_space"]
+from apps.core.errors import ApiError
 
 MB = 1024 * 1024
 

@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from apps.core.disk import disk_full_error, is_disk_full, low_on_space
-from apps.core.errors import ApiError
+from apps.core.disk import disk_full_error, low_on_space
+from apps.core.errors import ApiError, is_disk_full
 from apps.jobs import storage
 from apps.jobs.batch import zip_each
 from apps.jobs.context import QuietReporter, Reporter, context_for
-from apps.jobs.models import PIPELINE, Job
+from apps.jobs.models import Job
 from apps.jobs.results import Outcome, download_name, save_version
 from apps.jobs.steps import job_steps
 from tools import chain, imaging
@@ -72,7 +72,7 @@ def stored_sources(job: Job) -> list[Source]:
 def perform(job: Job, reporter: Reporter) -> Outcome:
     """The job's steps, validated again, over all its inputs or over each file."""
     steps = job_steps(job)
-    pipeline = job.tool_id == PIPELINE
+    pipeline = job.is_pipeline
     ctx = context_for(job, reporter)
     if job.each_file:
         process = partial(_steps_on_one, steps, pipeline)

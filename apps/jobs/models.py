@@ -93,17 +93,20 @@ class Job(models.Model):
         return f"{self.kind} {self.tool_id} job {self.id} ({self.status})"
 
     @property
+    def is_pipeline(self) -> bool:
+        return self.tool_id == PIPELINE
+
+    @property
     def kind(self) -> str:
-        pipeline = self.tool_id == PIPELINE
         if self.each_file:
-            return self.Kind.PIPELINE_BATCH if pipeline else self.Kind.BATCH
-        return self.Kind.PIPELINE if pipeline else self.Kind.TOOL
+            return self.Kind.PIPELINE_BATCH if self.is_pipeline else self.Kind.BATCH
+        return self.Kind.PIPELINE if self.is_pipeline else self.Kind.TOOL
 
     @property
     def provenance_settings(self) -> dict[str, Any]:
         """What a library version made by this job records as its settings: the tool's
         settings for a tool call, the steps (and saved pipeline) for a pipeline."""
-        if self.tool_id == PIPELINE:
+        if self.is_pipeline:
             pipeline_id = str(self.pipeline_id) if self.pipeline_id else None
             return {"steps": self.steps, "pipelineId": pipeline_id}
         return dict(self.steps[0]["settings"]) if self.steps else {}

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError
 
 from apps.core.errors import ApiError
-from apps.jobs.models import PIPELINE, Job
+from apps.jobs.models import Job
 from apps.library.models import FileVersion, StoredFile
 from apps.library.services import add_version
 from tools.base import Output, OutputKind
@@ -64,7 +64,7 @@ def save_version(job: Job, index: int, output: Output | Outcome) -> FileVersion 
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:
         raise ApiError(404, "NOT_FOUND", "The library file was deleted while the job ran")
-    pipeline = job.tool_id == PIPELINE
+    pipeline = job.is_pipeline
     try:
         return add_version(
             stored,

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.jobs.models import PIPELINE, Job
+from apps.jobs.models import Job
 from apps.siteconfig.registry import all_settings
 from tools import registry, runner
 from tools.base import Inputs, OutputKind, Tool, ToolError
@@ -87,7 +87,7 @@ def validate_steps(raw: Any, each_file: bool = False) -> list[Step]:
 
 def job_steps(job: Job) -> list[Step]:
     """A stored job's steps, validated again just before they run."""
-    if job.tool_id == PIPELINE:
+    if job.is_pipeline:
         return validate_steps(job.steps, each_file=job.each_file)
     first = job.steps[0] if job.steps else {}
     tool = registry.get(first.get("toolId", ""))
