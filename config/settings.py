@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config import __version__
 from config.env import env_bool, env_choice, env_int, env_list, env_str
+from tools.ai.download import DEFAULT_HOSTS as DOWNLOAD_HOSTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = __version__
@@ -31,6 +32,10 @@ MODEL_WHEELS_DIR = Path(env_str("MODEL_WHEELS_DIR", str(MODELS_DIR / ".wheels"))
 MODEL_CACHE_MB = env_int("MODEL_CACHE_MB", 4096, minimum=64)
 MODEL_IDLE_UNLOAD_S = env_int("MODEL_IDLE_UNLOAD_S", 600, minimum=10)
 MODEL_PRELOAD = env_list("MODEL_PRELOAD", [])
+# Model downloads (POST /api/v1/models/{id}/download): https from these hosts only
+# ("*.x.org" allows subdomains), redirects included; a CA bundle for a TLS-intercepting proxy.
+MODEL_DOWNLOAD_HOSTS = env_list("MODEL_DOWNLOAD_HOSTS", list(DOWNLOAD_HOSTS))
+MODEL_DOWNLOAD_CA_FILE = env_str("MODEL_DOWNLOAD_CA_FILE", "") or None
 # onnxruntime: try TensorRT before CUDA on GPU workers; fail (rather than run on the CPU)
 # when a GPU step cannot get the GPU.
 ORT_TENSORRT = env_bool("ORT_TENSORRT", False)

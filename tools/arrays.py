@@ -7,6 +7,9 @@ encoder needs from the original: the ICC profile and the resolution.
 
 from __future__ import annotations
 
+from functools import cache
+from types import ModuleType
+
 import numpy as np
 import pyvips
 
@@ -48,3 +51,28 @@ def from_array(
     if like.get_typeof(_ICC) != 0:
         image.set_type(pyvips.GValue.blob_type, _ICC, like.get(_ICC))
     return image
+
+
+def eight_bit(pixels: np.ndarray) -> np.ndarray:
+    """8-bit pixels for a model or OpenCV: 16-bit values scaled down (65535 -> 255)."""
+    return pixels if pixels.dtype == np.uint8 else (pixels // 257).astype(np.uint8)
+
+
+Box = tuple[int, int, int, int]  # left, top, width, height in pixels
+
+
+def grow_box(box: Box, padding: float, width: int, height: int) -> Box:
+    """The box grown by `padding` x its size on every side, clipped to the image."""
+    left, top, w, h = box
+    dx, dy = round(w * padding), round(h * padding)
+    x0, y0 = max(left - dx, 0), max(top - dy, 0)
+    x1, y1 = min(left + w + dx, width), min(top + h + dy, height)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+@cache
+def cv2() -> ModuleType:
+    """OpenCV, imported on first use: it takes ~70 ms, and the web process never needs it."""
+    import cv2 as opencv
+
+    return opencv

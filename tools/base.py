@@ -167,9 +167,19 @@ class Tool:
     output: OutputKind = OutputKind.IMAGE
     device: str = "cpu"
     models: tuple[str, ...] = ()
+    # What a run needs of `models`: each inner tuple is met by any one installed model of
+    # it. None: any one of `models`; (): nothing (a classical engine runs without them,
+    # and the models are better choices when installed).
+    needs: tuple[tuple[str, ...], ...] | None = None
     experimental: bool = False
     # Fast tools run inside the request; the rest go to a worker queue.
     inline: bool = True
+
+    def model_needs(self) -> tuple[tuple[str, ...], ...]:
+        """`needs`, with its default (any one of `models`) spelled out."""
+        if self.needs is not None:
+            return self.needs
+        return (self.models,) if self.models else ()
 
     def parse_settings(self, raw: dict[str, Any]) -> BaseModel:
         """Validate raw settings; raises pydantic.ValidationError."""

@@ -11,6 +11,8 @@ into a `ToolError` through `vips_error`, wherever it happens.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 import unicodedata
@@ -90,6 +92,23 @@ def sniff(path: Path) -> str | None:
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     return sniff_bytes(head)
+
+
+def decode_base64(value: str, formats: frozenset[str]) -> bytes:
+    """The bytes of an image sent as base64 in a setting (with or without a
+    `data:...;base64,` prefix), sniffed as one of `formats`; ValueError says what is wrong."""
+    text = value.strip()
+    if text.startswith("data:"):
+        head, _, text = text.partition(",")
+        if not head.endswith(";base64"):
+            raise ValueError("a data: URL must be base64 encoded")
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64") from None
+    if sniff_bytes(data[:16384]) not in formats:
+        raise ValueError(f"not a {' or '.join(sorted(f.upper() for f in formats))} image")
+    return data
 
 
 def sniff_bytes(head: bytes) -> str | None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import cache
 from types import ModuleType
 from typing import Literal
 
@@ -42,14 +41,6 @@ _MIN_SIGMA = 2.0  # below this an image is clean: strength still has some effect
 # Immerkaer's kernel: the difference of two Laplacians, blind to smooth gradients.
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
 _EDGE_LEVELS = 40.0  # a Sobel gradient this strong (8-bit levels) counts as a full edge
-
-
-@cache
-def _cv2() -> ModuleType:
-    """OpenCV, imported on first use: it takes ~70 ms, the web process never needs it."""
-    import cv2
-
-    return cv2
 
 
 class Settings(ToolSettings):
@@ -75,7 +66,7 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     image = imaging.load(source, ctx.max_megapixels)
     parts = colour.split(image)
     pixels = arrays.to_array(parts.colour)
-    eight = pixels if parts.format == "uchar" else (pixels // 257).astype(np.uint8)
+    eight = arrays.eight_bit(pixels)
     ctx.progress(20, f"denoising ({settings.quality})")
     ctx.check_cancelled()
     sigma = noise_sigma(eight)
@@ -99,7 +90,7 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
 
 def noise_sigma(rgb: np.ndarray) -> float:
     """Immerkaer's estimate of the Gaussian noise sigma of the luma, in 8-bit levels."""
-    cv2 = _cv2()
+    cv2 = arrays.cv2()
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     if min(grey.shape) < 3:
         return 0.0
@@ -114,7 +105,7 @@ def filter_strengths(s: Settings, sigma: float) -> dict[str, float]:
 
 
 def engine(s: Settings, f: dict[str, float]) -> str:
-    version = _cv2().__version__
+    version = arrays.cv2().__version__
     if s.quality == "fast":
         return f"OpenCV {version} bilateralFilter (sigmaColor={2 * f['h']:g}) + medianBlur"
     extra = " + chroma medianBlur" if s.quality == "best" else ""
@@ -127,7 +118,7 @@ def engine(s: Settings, f: dict[str, float]) -> str:
 
 def denoise(rgb: np.ndarray, s: Settings, sigma: float) -> np.ndarray:
     """The chosen tier on an 8-bit RGB array."""
-    cv2 = _cv2()
+    cv2 = arrays.cv2()
     f = filter_strengths(s, sigma)
     if f["h"] <= 0:
         return rgb
@@ -157,7 +148,7 @@ def keep_edges(original: np.ndarray, cleaned: np.ndarray, percent: float) -> np.
     """Blend the original back where the denoised image has edges, by up to `percent`."""
     if percent <= 0:
         return cleaned
-    cv2 = _cv2()
+    cv2 = arrays.cv2()
     grey = cv2.cvtColor(cleaned, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gradient = cv2.magnitude(cv2.Sobel(grey, -1, 1, 0), cv2.Sobel(grey, -1, 0, 1)) / 4
     weight = np.clip(cv2.GaussianBlur(gradient, (0, 0), 1.0) / _EDGE_LEVELS, 0, 1)

@@ -48,6 +48,26 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.content_aware_resize",
     "tools.collage",
     "tools.gif_tools",
+    "tools.blur_faces",
+    "tools.smart_crop",
+    "tools.red_eye_removal",
+    "tools.remove_background",
+    "tools.passport_photo",
+    "tools.erase_object",
+    "tools.colorize",
+    "tools.enhance_faces",
+    "tools.restore_photo",
+    "tools.ocr",
+    "tools.upscale",
+)
+
+
+# Tools the server runs for its own features (admin endpoints), never offered to users:
+# the tools API, pipelines and the catalog only see TOOL_MODULES.
+SYSTEM_TOOL_MODULES: tuple[str, ...] = (
+    "tools.model_download",
+    "tools.model_load",
+    "tools.model_benchmark",
 )
 
 
@@ -56,9 +76,9 @@ class DuplicateToolError(RuntimeError):
 
 
 @cache
-def _tools() -> dict[str, Tool]:
+def _tools(modules: tuple[str, ...] = TOOL_MODULES) -> dict[str, Tool]:
     found: dict[str, Tool] = {}
-    for module_name in TOOL_MODULES:
+    for module_name in modules:
         tool: Tool = importlib.import_module(module_name).TOOL
         if tool.id in found:
             raise DuplicateToolError(f"tool id {tool.id!r} registered twice ({module_name})")
@@ -69,6 +89,11 @@ def _tools() -> dict[str, Tool]:
 def get(tool_id: str) -> Tool | None:
     """The tool with this id, or None."""
     return _tools().get(tool_id)
+
+
+def system_tool(tool_id: str) -> Tool | None:
+    """A system tool (model-download), for the jobs that the server itself creates."""
+    return _tools(SYSTEM_TOOL_MODULES).get(tool_id)
 
 
 def all_tools() -> list[Tool]:

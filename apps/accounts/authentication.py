@@ -19,11 +19,32 @@ class SessionTokenAuthentication(BaseAuthentication):
         session = find_session(token)
         if session is None or not session.user.is_active:
             raise AuthenticationFailed("Session expired or invalid")
+        require_password_changed(request, session.user)
         return session.user, session
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated requests.
         return 'Bearer realm="pixelsmith"'
+
+
+def require_password_changed(request: Request, user: User) -> None:
+    """A user whose password must be changed (the first admin's admin/admin, a password an
+    admin set) may only read the session, change the password and sign out: anything else
+    is 403 PASSWORD_CHANGE_REQUIRED, so clients know what to do. Views opt out with
+    `allowed_before_password_change = True`."""
+    if not user.must_change_password:
+        return
+    view = (request.parser_context or {}).get("view")
+    if getattr(view, "allowed_before_password_change", False):
+        return
+    # Imported here: apps.core.errors imports DRF's views, which load this module.
+    from apps.core.errors import ApiError
+
+    raise ApiError(
+        403,
+        "PASSWORD_CHANGE_REQUIRED",
+        "Choose a new password first: POST /api/auth/change-password",
+    )
 
 
 def signed_in_user(request: Request) -> User:

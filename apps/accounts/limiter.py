@@ -2,6 +2,10 @@
 within LOGIN_COOLDOWN_S seconds lock further attempts out with 429 until they age out.
 
 Kept in the database (not a per-process cache) so every web process sees the same count.
+An attempt is recorded *before* it is checked (`begin_attempt`): parallel guesses then
+see each other, so no more than the limit get as far as the password check. A throttled
+attempt takes its record back (it must not extend the lock-out); a successful one clears
+the count.
 """
 
 from datetime import timedelta
@@ -31,20 +35,23 @@ def _wait(failures: "QuerySet[LoginFailure]", limit: int) -> int | None:
     return max(1, int((frees_at - timezone.now()).total_seconds()) + 1)
 
 
-def retry_after(username: str, ip: str | None) -> int | None:
-    """Seconds the caller must wait before trying again, or None if allowed."""
+def retry_after(username: str, ip: str | None, attempt: LoginFailure | None = None) -> int | None:
+    """Seconds the caller must wait before trying again, or None if allowed. `attempt` is
+    this caller's own record (begin_attempt), counted on top of the limit."""
     limit = int(get_setting("loginAttemptLimit"))
     if limit <= 0:
         return None
-    waits = [_wait(LoginFailure.objects.filter(username=username.lower()), limit)]
+    extra = 1 if attempt is not None else 0
+    waits = [_wait(LoginFailure.objects.filter(username=username.lower()), limit + extra)]
     if ip:
-        waits.append(_wait(LoginFailure.objects.filter(ip=ip), limit * IP_LIMIT_FACTOR))
+        waits.append(_wait(LoginFailure.objects.filter(ip=ip), limit * IP_LIMIT_FACTOR + extra))
     blocked = [w for w in waits if w is not None]
     return max(blocked) if blocked else None
 
 
-def record_failure(username: str, ip: str | None) -> None:
-    LoginFailure.objects.create(username=username.lower()[:150], ip=ip)
+def begin_attempt(username: str, ip: str | None) -> LoginFailure:
+    """Record an attempt as failed until it succeeds: counted before it is checked."""
+    return LoginFailure.objects.create(username=username.lower()[:150], ip=ip)
 
 
 def clear_failures(username: str) -> None:

@@ -87,8 +87,10 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(LoginSerializer, request.data)
         ip = client_ip(request)
-        wait = limiter.retry_after(data["username"], ip)
+        attempt = limiter.begin_attempt(data["username"], ip)
+        wait = limiter.retry_after(data["username"], ip, attempt)
         if wait is not None:
+            attempt.delete()  # a throttled attempt does not extend the lock-out
             raise ApiError(
                 429,
                 "LOGIN_THROTTLED",
@@ -96,10 +98,9 @@ class LoginView(APIView):
                 retryAfter=wait,
             )
         user = verify_credentials(data["username"], data["password"])
-        if user is None:
-            limiter.record_failure(data["username"], ip)
+        if user is None:  # the attempt's record stays: it was a failure
             raise ApiError(401, "INVALID_CREDENTIALS", "Invalid username or password")
-        limiter.clear_failures(data["username"])
+        limiter.clear_failures(data["username"])  # this attempt's record too
         token, session = create_session(user, ip, request.META.get("HTTP_USER_AGENT", ""))
         return Response(
             {
@@ -119,6 +120,8 @@ class LoginView(APIView):
 class LogoutView(APIView):
     """End the session whose token made this request."""
 
+    allowed_before_password_change = True
+
     @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request) -> Response:
         session = session_of(request)
@@ -130,6 +133,8 @@ class LogoutView(APIView):
 
 class SessionView(APIView):
     """Who am I, and until when."""
+
+    allowed_before_password_change = True
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
@@ -145,6 +150,8 @@ class SessionView(APIView):
 
 class ChangePasswordView(APIView):
     """Change one's own password; ends all other sessions and deletes all API keys."""
+
+    allowed_before_password_change = True
 
     permission_classes = [IsAuthenticated]
 

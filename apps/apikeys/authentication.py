@@ -8,6 +8,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from apps.accounts.authentication import require_password_changed
 from apps.accounts.models import User
 from apps.apikeys.models import ApiKey
 from apps.core.tokens import bearer_token, sha256_hex
@@ -33,6 +34,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now
+        require_password_changed(request, key.user)
         return key.user, key
 
     def authenticate_header(self, request: Request) -> str:

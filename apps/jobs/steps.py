@@ -90,7 +90,11 @@ def job_steps(job: Job) -> list[Step]:
     if job.is_pipeline:
         return validate_steps(job.steps, each_file=job.each_file)
     first = job.steps[0] if job.steps else {}
-    tool = registry.get(first.get("toolId", ""))
+    tool_id = first.get("toolId", "")
+    system = registry.system_tool(tool_id)  # created by the server itself (model downloads)
+    if system is not None:
+        return [tool_step(system, first.get("settings"))]
+    tool = registry.get(tool_id)
     if tool is None:
         raise ToolError("TOOL_NOT_FOUND", f"Unknown tool: {job.tool_id}", 404)
     if tool.id in ToolPolicy.current().disabled:

@@ -15,3 +15,4 @@ class ModelsConfig(AppConfig):
 
         runtime.configure()
         post_spawn.connect(runtime.preload, dispatch_uid="pixelsmith-model-preload")
+        post_spawn.connect(runtime.start_reporting, dispatch_uid="pixelsmith-model-report")

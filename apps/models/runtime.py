@@ -9,10 +9,17 @@ keeps them pinned, so the first job on them does not wait for a load.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.utils import timezone
 
 from tools.ai import onnx_session
 from tools.ai.catalog import ModelSpec, get
@@ -69,3 +76,78 @@ def preload(**_: Any) -> list[str]:
     if loaded:
         log.info("preloaded models on %s: %s", ctx.device, ", ".join(loaded))
     return loaded
+
+
+# --- what this worker process holds, for the models API ----------------------------------
+
+REPORT_S = 15  # how often a worker process writes what it has loaded
+SEEN_S = 60  # a process not heard from for this long is gone (stopped, or killed)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Reporter:
+    """Writes this process's loaded models, and applies unload requests, every REPORT_S."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self.since = timezone.now()  # unload requests older than this process don't apply
+
+    def report(self) -> None:
+        from apps.models.models import UnloadRequest, WorkerModels
+
+        now = timezone.now()
+        store = process_store()
+        for model_id in UnloadRequest.objects.filter(requested_at__gt=self.since).values_list(
+            "model_id", flat=True
+        ):
+            if store.unload_model(model_id):
+                log.info("unloaded %s (an administrator asked)", model_id)
+        self.since = now
+        WorkerModels.objects.update_or_create(
+            worker=worker_name(),
+            defaults={"queue": self.queue, "loaded": store.loaded(), "seen_at": now},
+        )
+        WorkerModels.objects.filter(seen_at__lt=now - timedelta(seconds=10 * SEEN_S)).delete()
+
+    def run_forever(self) -> None:
+        while True:
+            try:
+                self.report()
+            except Exception:  # a busy database: the next round will do
+                log.debug("model report failed", exc_info=True)
+            finally:
+                connection.close()
+            time.sleep(REPORT_S)
+
+
+_reporter: Reporter | None = None
+
+
+def start_reporting(**_: Any) -> None:
+    """In a worker process (post_spawn): report what it has loaded, every REPORT_S."""
+    global _reporter
+    _reporter = Reporter(settings.Q_CLUSTER_NAME)
+    threading.Thread(target=_reporter.run_forever, name="model-report", daemon=True).start()
+
+
+def report_now() -> None:
+    """After a load or unload: tell the API now rather than within REPORT_S."""
+    (_reporter or Reporter(settings.Q_CLUSTER_NAME)).report()
+
+
+def loaded_by_model() -> dict[str, list[dict[str, Any]]]:
+    """model id -> where it is loaded: [{worker, queue, device, bytes, pinned, idleS}]."""
+    from apps.models.models import WorkerModels
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    recent = timezone.now() - timedelta(seconds=SEEN_S)
+    for row in WorkerModels.objects.filter(seen_at__gte=recent).order_by("worker"):
+        for entry in row.loaded:
+            model_id = str(entry.get("model", "")).split("/")[0]
+            found.setdefault(model_id, []).append(
+                {"worker": row.worker, "queue": row.queue, **entry}
+            )
+    return found

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.core.errors import ApiError
+from apps.models.runtime import loaded_by_model
 from tools.ai import install
 from tools.ai.catalog import ModelSpec, catalog, get, valid_id
 
@@ -25,10 +26,14 @@ def spec_or_error(model_id: str) -> ModelSpec:
     return spec
 
 
-def model_json(spec: ModelSpec) -> dict[str, Any]:
+def model_json(
+    spec: ModelSpec, loaded: dict[str, list[dict[str, Any]]] | None = None
+) -> dict[str, Any]:
     """One model, with the small upscale service's fields (`name`, `description`,
-    `supported_scales`: its clients read this same endpoint) and ours."""
+    `supported_scales`: its clients read this same endpoint) and ours. `loaded` is
+    runtime.loaded_by_model(), read once for a whole list."""
     root = settings.MODELS_DIR
+    where = (loaded_by_model() if loaded is None else loaded).get(spec.id, [])
     state = install.status(root, spec)
     return {
         "id": spec.id,
@@ -45,12 +50,15 @@ def model_json(spec: ModelSpec) -> dict[str, Any]:
         "status": state,
         "install": None if state == "installed" else install.how_to_install(spec),
         "size": spec.size or None,
+        "homepage": spec.homepage,
+        "loaded": where,
         "files": [
             {
                 "name": f.name,
                 "sha256": f.sha256,
                 "size": f.size,
                 "scale": f.scale,
+                "url": f.url,
                 "status": install.file_status(root, spec, f),
             }
             for f in spec.files

@@ -8,4 +8,5 @@ urlpatterns = [
     path("models", views.ModelListView.as_view()),
     path("models/<str:model_id>", views.ModelDetailView.as_view()),
     path("models/<str:model_id>/import", views.ModelImportView.as_view()),
+    path("models/<str:model_id>/unload", views.ModelUnloadView.as_view()),
 ]

@@ -13,6 +13,8 @@ from rest_framework.views import APIView
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools, IsAdmin
 from apps.core.uploads import first_upload, upload_to_path
+from apps.models.models import UnloadRequest
+from apps.models.runtime import REPORT_S, loaded_by_model
 from apps.models.services import listed, model_json, spec_or_error
 from tools.ai import install
 
@@ -34,16 +36,49 @@ class ModelListView(APIView):
     def get(self, request: Request) -> Response:
         task = request.query_params.get("task") or None
         scale = scale_param(request.query_params.get("scale"))
-        models = [model_json(spec) for spec in listed(task, scale)]
+        loaded = loaded_by_model()
+        models = [model_json(spec, loaded) for spec in listed(task, scale)]
         return Response({"version": settings.VERSION, "models": models})
 
 
 class ModelDetailView(APIView):
-    permission_classes = [CanUseTools]
+    """GET: one model. DELETE (admins): remove a downloaded model's files; shipped and
+    system models are part of the installation (409)."""
+
+    def get_permissions(self) -> list[Any]:
+        return [IsAdmin()] if self.request.method == "DELETE" else [CanUseTools()]
 
     @extend_schema(operation_id="models_get", responses={200: dict})
     def get(self, request: Request, model_id: str) -> Response:
         return Response(model_json(spec_or_error(model_id)))
+
+    @extend_schema(operation_id="models_delete", responses={200: dict})
+    def delete(self, request: Request, model_id: str) -> Response:
+        spec = spec_or_error(model_id)
+        if spec.source.kind != "download":
+            raise ApiError(
+                409,
+                "MODEL_NOT_DELETABLE",
+                f"{spec.id} ships with Pixelsmith ({spec.source.kind}); only downloaded models "
+                "can be deleted",
+            )
+        removed = install.remove(settings.MODELS_DIR, spec)
+        UnloadRequest.objects.create(model_id=spec.id)  # workers drop its sessions too
+        return Response({**model_json(spec), "removed": removed})
+
+
+class ModelUnloadView(APIView):
+    """POST (admins): every worker process drops the model's sessions (pinned ones too)
+    within REPORT_S seconds; the next job that needs it loads it again."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(operation_id="models_unload", responses={202: dict})
+    def post(self, request: Request, model_id: str) -> Response:
+        spec = spec_or_error(model_id)
+        UnloadRequest.objects.create(model_id=spec.id)
+        body = {"model": spec.id, "unloading": True, "withinS": REPORT_S}
+        return Response(body, status=202)
 
 
 class ModelImportView(APIView):

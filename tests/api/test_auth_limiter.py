@@ -170,3 +170,27 @@ def test_unknown_usernames_are_locked_out_like_real_ones(anon, user, limit_3, se
     assert_throttled(unknown, settings)
     assert real.json()["code"] == unknown.json()["code"]
     assert real.json()["error"] == unknown.json()["error"]
+
+
+def test_a_guess_arriving_while_another_is_being_checked_counts_it(
+    anon, user, limit_3, monkeypatch
+):
+    """The race of parallel guesses, played in order: while the third wrong password is
+    being checked, a fourth guess arrives. Counted before checking, the fourth sees the
+    third and is refused (checking first and recording after let both through)."""
+    from apps.accounts import views
+
+    fail(anon, "alice", 2)
+    real_verify = views.verify_credentials
+    nested: list = []
+
+    def verify_with_a_parallel_guess(username: str, password: str):
+        if not nested:
+            nested.append(login(anon, "alice", "another-wrong-password"))
+        return real_verify(username, password)
+
+    monkeypatch.setattr(views, "verify_credentials", verify_with_a_parallel_guess)
+    assert login(anon, "alice", "wrong-password").status_code == 401
+
+    assert nested[0].status_code == 429
+    assert LoginFailure.objects.filter(username="alice").count() == 3

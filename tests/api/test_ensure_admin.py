@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from apps.accounts.models import AuthSession, LoginFailure, User
 from apps.accounts.sessions import create_session
+from apps.apikeys.models import ApiKey
+from apps.core.tokens import sha256_hex
 from apps.teams.models import Team
+from tests.api.support import assert_error
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +81,38 @@ def test_the_created_admin_logs_in_with_admin_admin(anon, client_for):
     assert body["mustChangePassword"] is True
     assert body["user"]["role"] == "admin"
     assert body["user"]["team"] == "Default"
-    assert client_for(body["token"]).get("/api/auth/users").status_code == 200
+
+
+def test_the_default_admin_must_choose_a_password_before_anything_else(anon, client_for):
+    """While mustChangePassword is set: the session, change-password and logout work, and
+    every other call is 403 PASSWORD_CHANGE_REQUIRED (with a session or an API key)."""
+    ensure_admin()
+    token = anon.post(
+        "/api/auth/login", {"username": "admin", "password": "admin"}, format="json"
+    ).json()["token"]
+    admin = client_for(token)
+
+    assert admin.get("/api/auth/session").status_code == 200
+    for response in (
+        admin.get("/api/auth/users"),
+        admin.get("/api/v1/files"),
+        admin.post("/api/v1/api-keys", {"name": "k"}, format="json"),
+        admin.get("/api/v1/settings"),
+    ):
+        assert_error(response, 403, "PASSWORD_CHANGE_REQUIRED")
+    admin_user = User.objects.get(username="admin")
+    ApiKey.objects.create(
+        user=admin_user, name="old", key_hash=sha256_hex("si_test"), prefix="si_test"
+    )
+    assert_error(client_for("si_test").get("/api/v1/files"), 403, "PASSWORD_CHANGE_REQUIRED")
+
+    changed = admin.post(
+        "/api/auth/change-password",
+        {"currentPassword": "admin", "newPassword": "a-much-better-password"},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert admin.get("/api/auth/users").status_code == 200
 
 
 def test_it_purges_expired_sessions_and_old_login_failures(settings):

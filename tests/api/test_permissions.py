@@ -217,6 +217,15 @@ ROWS = {
         lambda: {"file": logo_upload()},
         True,
     ),
+    # admins manage models: a shipped one is neither downloaded nor deleted (409); load,
+    # unload and the benchmark are jobs or requests (202)
+    "model-download": Row("POST", "/api/v1/models/u2netp/download", (401, 403, 409, 403, 409)),
+    "model-delete": Row("DELETE", "/api/v1/models/u2netp", (401, 403, 409, 403, 409)),
+    "model-load": Row("POST", "/api/v1/models/u2netp/load", (401, 403, 202, 403, 202)),
+    "model-unload": Row("POST", "/api/v1/models/u2netp/unload", (401, 403, 202, 403, 202)),
+    "system-benchmark": Row(
+        "POST", "/api/v1/system/benchmark", (401, 403, 202, 403, 202), lambda: {"runs": 1}
+    ),
     # system: what this server can do (anyone signed in), its doctor (admins); /metrics is
     # not under /api/: its protection is tested in tests/api/test_system_metrics.py
     "system-hardware": Row("GET", "/api/v1/system/hardware", AUTH),

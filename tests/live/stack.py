@@ -39,6 +39,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+LIVE_PASSWORD = "live-tests-password"  # what Stack.login() changes admin/admin to
+
+
 def server_env(data_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
@@ -90,6 +93,7 @@ class Stack:
             LOG_LEVEL="INFO",  # the worker's "ready for work at <pid>" lines are read below
         )
         self.env.update(env)
+        self.password = "admin"  # the first admin's, until login() changes it
         self.process: subprocess.Popen[bytes] | None = None
         self.worker_pid: int | None = None
         self.log_start = 0  # where the current processes' output begins in the log
@@ -154,14 +158,25 @@ class Stack:
             return fh.read().decode(errors="replace")
 
     def login(self) -> dict[str, str]:
-        """Headers signed in as the first admin (admin/admin)."""
+        """Headers signed in as the first admin. The first sign-in (admin/admin) chooses a
+        new password, as a newcomer must before anything else; later ones use it."""
         response = httpx.post(
             f"{self.base}/api/auth/login",
-            json={"username": "admin", "password": "admin"},
+            json={"username": "admin", "password": self.password},
             timeout=WAIT_S,
         )
         assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['token']}"}
+        headers = {"Authorization": f"Bearer {response.json()['token']}"}
+        if response.json()["mustChangePassword"]:
+            changed = httpx.post(
+                f"{self.base}/api/auth/change-password",
+                json={"currentPassword": self.password, "newPassword": LIVE_PASSWORD},
+                headers=headers,
+                timeout=WAIT_S,
+            )
+            assert changed.status_code == 200, changed.text
+            self.password = LIVE_PASSWORD
+        return headers
 
     def db(self, sql: str, *params: Any) -> Any:
         """Read the Job table directly (what the API does not show: attempts)."""

@@ -230,7 +230,7 @@ def test_a_burst_of_requests_stays_within_the_pools_and_gets_no_5xx(stack, serve
 
     def request(i: int) -> int:
         if i % (BURST // LOGINS) == 0:
-            body = {"username": "admin", "password": "admin"}
+            body = {"username": "admin", "password": stack.password}
             return client.post(f"{stack.base}/api/auth/login", json=body).status_code
         return client.get(f"{stack.base}/api/v1/health").status_code
 

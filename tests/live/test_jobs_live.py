@@ -44,11 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def auth(stack: Stack) -> dict[str, str]:
-    response = httpx.post(
-        f"{stack.base}/api/auth/login", json={"username": "admin", "password": "admin"}
-    )
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
+    return stack.login()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 import pyvips
 
 from tests.badfiles import FIXTURES
-from tests.live.stack import Stack, running_stack, session_members
+from tests.live.stack import LIVE_PASSWORD, Stack, running_stack, session_members
 
 pytestmark = pytest.mark.live
 
@@ -25,24 +25,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
 
 
-def login(base: str) -> str:
-    response = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": "admin"})
-    assert response.status_code == 200
-    assert response.json()["user"]["mustChangePassword"] is True
-    return response.json()["token"]
-
-
-def test_a_newcomer_logs_in_as_admin_and_resizes_an_image(server):
-    base = server.base
-    token = login(base)
+def resize(base: str, token: str) -> httpx.Response:
     with (FIXTURES / "photo.jpg").open("rb") as fh:
-        response = httpx.post(
+        return httpx.post(
             f"{base}/api/v1/tools/resize",
             headers={"Authorization": f"Bearer {token}"},
             files={"file": ("photo.jpg", fh, "image/jpeg")},
             data={"settings": '{"width": 200}'},
             timeout=30,
         )
+
+
+def test_a_newcomer_logs_in_as_admin_chooses_a_password_and_resizes_an_image(server):
+    base = server.base
+    first = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": "admin"})
+    assert first.status_code == 200
+    assert first.json()["mustChangePassword"] is True
+    token = first.json()["token"]
+    assert resize(base, token).json()["code"] == "PASSWORD_CHANGE_REQUIRED"
+
+    changed = httpx.post(
+        f"{base}/api/auth/change-password",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"currentPassword": "admin", "newPassword": LIVE_PASSWORD},
+    )
+    assert changed.status_code == 200, changed.text
+    server.password = LIVE_PASSWORD
+    response = resize(base, token)
     assert response.status_code == 200
     assert response.headers["x-job-id"]
     assert pyvips.Image.new_from_buffer(response.content, "").width == 200

@@ -20,6 +20,7 @@ from tools import imaging, registry, runner
 from tools.base import Context, Output, Source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ASTRONAUT = FIXTURES / "astronaut.png"  # 512x512 portrait, one face (NASA, public domain)
 
 pillow_heif.register_heif_opener()
 
@@ -73,6 +74,12 @@ def fixtures() -> Path:
 def photo() -> Source:
     """600x400 JPEG photo with EXIF (Make, Model, DateTime, GPS) at 300 dpi."""
     return source_for(FIXTURES / "photo.jpg")
+
+
+@pytest.fixture
+def astronaut() -> Source:
+    """512x512 PNG portrait with one face (NASA, public domain)."""
+    return source_for(ASTRONAUT)
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import pyvips
 
+from tests.shipped_models import shipped_models_dir
 from tools import content_aware_resize, runner
+from tools.ai import mediapipe_tasks
 from tools.base import Context, Output, Source, ToolError
 
 
@@ -87,7 +89,6 @@ def test_alpha_is_carved_with_the_pixels(transparent, carve) -> None:
         ({"width": 601}, "INVALID_SETTINGS"),
         ({"height": 401}, "INVALID_SETTINGS"),
         ({}, "INVALID_SETTINGS"),
-        ({"width": 300, "protectFaces": True}, "FEATURE_UNAVAILABLE"),
     ],
 )
 def test_it_refuses_what_it_cannot_do(photo, carve, raw: dict, code: str) -> None:
@@ -110,3 +111,67 @@ def test_it_refuses_a_truncated_jpeg_and_two_files(truncated_jpeg, photo, ctx) -
     with pytest.raises(ToolError) as caught:
         runner.execute(content_aware_resize.TOOL, [photo, photo], {"width": 300}, ctx)
     assert caught.value.code == "WRONG_INPUT_COUNT"
+
+
+# --- protectFaces (real MediaPipe weights) ----------------------------------------------
+
+
+@pytest.fixture
+def models_ctx(tmp_path: Path) -> Context:
+    return Context(scratch_dir=tmp_path / "models-scratch", model_dir=shipped_models_dir())
+
+
+def rgb_of(path: Path | None) -> np.ndarray:
+    assert path is not None
+    return pyvips.Image.new_from_file(str(path)).numpy()[..., :3]
+
+
+def test_protect_faces_keeps_the_face_whole_when_narrowing(astronaut, models_ctx) -> None:
+    """The astronaut narrowed by 25%: her face box comes through as an exact copy."""
+    original = rgb_of(astronaut.path)
+    faces, _ = mediapipe_tasks.detect_faces(models_ctx, original, full_range=True)
+    x, y, w, h = faces[0].box
+    face = original[y : y + h, x : x + w]
+
+    def copies_of_the_face(output: Output) -> list[int]:
+        carved = rgb_of(output.path)
+        return [
+            left
+            for left in range(carved.shape[1] - w + 1)
+            if np.array_equal(carved[y : y + h, left : left + w], face)
+        ]
+
+    settings = {"width": 384, "format": "png"}
+    kept = runner.execute(
+        content_aware_resize.TOOL, [astronaut], {**settings, "protectFaces": True}, models_ctx
+    )
+    assert size_of(kept) == (384, 512)
+    assert len(copies_of_the_face(kept)) == 1
+    found, _ = mediapipe_tasks.detect_faces(models_ctx, rgb_of(kept.path))
+    assert len(found) == 1 and found[0].box[2] == pytest.approx(95, rel=0.04)
+    assert kept.extras["facesProtected"] == 1
+    assert kept.model == "mediapipe-face-detector-full" and kept.device == "cpu"
+    assert "mediapipe" in kept.engine and "seam carving" in kept.engine
+    # Without the option seams run through her face: no exact copy is left.
+    plain = runner.execute(content_aware_resize.TOOL, [astronaut], settings, models_ctx)
+    assert copies_of_the_face(plain) == []
+
+
+def test_protect_faces_without_faces_carves_as_before(photo, models_ctx, img) -> None:
+    settings = {"width": 500, "format": "png"}
+    plain = runner.execute(content_aware_resize.TOOL, [photo], settings, models_ctx)
+    protected = runner.execute(
+        content_aware_resize.TOOL, [photo], {**settings, "protectFaces": True}, models_ctx
+    )
+    assert protected.extras["facesProtected"] == 0
+    assert np.array_equal(img.decode(plain.path), img.decode(protected.path))
+    assert plain.model is None
+
+
+def test_protect_faces_without_the_model_is_503(photo, tmp_path: Path) -> None:
+    ctx = Context(scratch_dir=tmp_path / "s", model_dir=tmp_path / "empty")
+    with pytest.raises(ToolError) as caught:
+        runner.execute(
+            content_aware_resize.TOOL, [photo], {"width": 500, "protectFaces": True}, ctx
+        )
+    assert (caught.value.code, caught.value.status) == ("MODEL_NOT_INSTALLED", 503)

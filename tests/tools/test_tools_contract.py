@@ -10,8 +10,10 @@ import pytest
 from pydantic import BaseModel, RootModel
 
 from tests.documents import DRAWING_SVG, pdf_pages
+from tests.shipped_models import mask_png, needs_met, shipped_models_dir
+from tests.tools.conftest import ASTRONAUT
 from tools import imaging, registry, runner
-from tools.base import Inputs, OutputKind, Tool, ToolSettings
+from tools.base import Inputs, OutputKind, Tool, ToolError, ToolSettings
 
 # The least a caller must send for each tool; tools not listed run with {}.
 MINIMAL_SETTINGS = {
@@ -23,6 +25,9 @@ MINIMAL_SETTINGS = {
     "text-overlay": {"text": "Caption"},
     "qr-generate": {"data": "https://pixelsmith.example"},
     "content-aware-resize": {"square": True},
+    "erase-object": {"maskData": mask_png(600, 400)},  # photo.jpg's size
+    # upscale needs nothing; its default (x4plus) takes ~70 s on the photo on a CPU.
+    "upscale": {"model": "realesr-animevideov3"},
 }
 TOOLS = registry.all_tools()
 
@@ -62,6 +67,9 @@ def test_it_describes_itself(tool: Tool) -> None:
 OTHER_INPUTS = {
     "svg-to-raster": ("drawing.svg", DRAWING_SVG),
     "pdf-to-image": ("doc.pdf", pdf_pages([(255, 0, 0), (0, 0, 255)])),
+    # A passport photo needs a face (photo.jpg has none: 422): the astronaut portrait.
+    "passport-photo": ("astronaut.png", ASTRONAUT.read_bytes()),
+    "red-eye-removal": ("astronaut.png", ASTRONAUT.read_bytes()),
 }
 
 
@@ -76,6 +84,13 @@ def test_it_runs_on_the_photo(tool: Tool, photo, transparent, ctx, tmp_path, mak
     inputs = {Inputs.NONE: [], Inputs.OPTIONAL: [], Inputs.TWO: [photo, transparent]}.get(
         tool.inputs, [photo]
     )
+    if tool.models:  # AI tools run with the shipped models' real weights
+        ctx = ctx.derive(model_dir=shipped_models_dir())
+        if not needs_met(tool, ctx.model_dir):  # a download-only model: 503 until installed
+            with pytest.raises(ToolError) as missing:
+                runner.execute(tool, inputs, settings, ctx)
+            assert (missing.value.status, missing.value.code) == (503, "MODEL_NOT_INSTALLED")
+            return
     output = runner.execute(tool, inputs, settings, ctx)
     assert output.kind == tool.output
     assert output.engine

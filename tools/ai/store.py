@@ -97,6 +97,15 @@ class ModelStore:
         with self._lock:
             return self._entries.pop(key, None) is not None
 
+    def unload_model(self, model_id: str) -> list[Key]:
+        """Drop every session of a model, on every device and of each of its files
+        (`realesr-animevideov3/...-x2.onnx`), pinned ones too; returns their keys."""
+        with self._lock:
+            keys = [k for k in self._entries if k[0] == model_id or k[0].startswith(model_id + "/")]
+            for key in keys:
+                del self._entries[key]
+        return keys
+
     def loaded(self) -> list[dict[str, Any]]:
         """What is loaded, least recently used first (for introspection endpoints)."""
         now = time.monotonic()

