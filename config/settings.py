@@ -91,7 +91,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
+# Security headers (SecurityMiddleware): nosniff and this Referrer-Policy on every
+# response; HSTS on responses served over https (behind a proxy: its X-Forwarded-Proto,
+# believed from TRUSTED_PROXIES only). HSTS_SECONDS=0 turns HSTS off.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000, minimum=0)
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -198,7 +206,8 @@ JOB_STALE_S = env_int("JOB_STALE_S", 60, minimum=5)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
 CONCURRENT_JOBS = env_int("CONCURRENT_JOBS", 3, minimum=1)
 # A synchronous request waits this long for its queued job, then answers 202 with the job's URLs.
-SYNC_WAIT_S = env_int("SYNC_WAIT_S", 600, minimum=1)
+# 90 s: under the 100 s after which common proxies (Cloudflare) cut a request.
+SYNC_WAIT_S = env_int("SYNC_WAIT_S", 90, minimum=1)
 MAX_BATCH_SIZE = env_int("MAX_BATCH_SIZE", 200, minimum=1)
 MAX_PIPELINE_STEPS = env_int("MAX_PIPELINE_STEPS", 20, minimum=1)
 # Send GPU tools to the `gpu` queue; only when a worker with Q_CLUSTER_NAME=gpu runs.
@@ -321,7 +330,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "apps.core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

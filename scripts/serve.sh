@@ -6,8 +6,10 @@ PY="${PY:-.venv/bin/python}"
 HOST="${HOST:-0.0.0.0}"
 PORT="${PORT:-1349}"
 
+# X-Forwarded-For/-Proto are believed from TRUSTED_PROXIES only (addresses or CIDRs).
 "$PY" -m uvicorn config.asgi:application --host "$HOST" --port "$PORT" \
-  --workers "${WEB_WORKERS:-1}" --proxy-headers --timeout-graceful-shutdown 10 &
+  --workers "${WEB_WORKERS:-1}" --proxy-headers \
+  --forwarded-allow-ips "${TRUSTED_PROXIES:-127.0.0.1}" --timeout-graceful-shutdown 10 &
 web=$!
 # Its own session: a Ctrl-C reaches only this script, which then stops the worker with
 # one TERM (django-q's cluster can hang when it gets SIGINT and SIGTERM at once).
@@ -23,7 +25,16 @@ stop() {
   kill -KILL "$web" 2>/dev/null; kill -KILL -- -"$worker" 2>/dev/null; return 0
 }
 trap 'stop; exit 0' INT TERM
-echo "Pixelsmith on http://$HOST:$PORT (web pid $web, worker pid $worker)"
+if [ "$HOST" = "0.0.0.0" ]; then  # every interface: say the addresses one can open
+  urls="http://localhost:$PORT"
+  for ip in $(hostname -I 2>/dev/null); do
+    case "$ip" in *:*) ;; *) urls="$urls or http://$ip:$PORT" ;; esac
+  done
+else
+  urls="http://$HOST:$PORT"
+fi
+echo "Pixelsmith on $urls (web pid $web, worker pid $worker)"
+echo "Sign in there; the first account is admin / admin, and it must choose a new password."
 wait -n "$web" "$worker"
 status=$?
 stop

@@ -164,6 +164,7 @@ class Tool:
     settings: type[BaseModel]
     run: RunFn
     inputs: Inputs = Inputs.ONE
+    min_inputs: int = 1  # Inputs.MANY: the fewest files that make sense (stitch: 2)
     output: OutputKind = OutputKind.IMAGE
     device: str = "cpu"
     models: tuple[str, ...] = ()

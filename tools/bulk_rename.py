@@ -85,7 +85,7 @@ def capture_date(source: Source) -> str | None:
 
         pillow_heif.register_heif_opener()
     try:
-        with Image.open(source.path) as im:
+        with imaging.pillow_open(source) as im:
             exif = im.getexif()
             stamp = exif.get_ifd(ExifTags.IFD.Exif).get(ExifTags.Base.DateTimeOriginal)
             stamp = stamp or exif.get(ExifTags.Base.DateTime)

@@ -90,7 +90,7 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     ctx.progress(5, "checking the image")
     imaging.verify_decodes(source, ctx.max_megapixels)
     given = {name: getattr(settings, name) for name in settings.model_fields_set}
-    with Image.open(source.path) as im:  # lazy: reads the header, not the pixels
+    with imaging.pillow_open(source) as im:  # lazy: reads the header, not the pixels
         exif = im.getexif()
     _apply(exif, given)
     changes = metadata.Changes(

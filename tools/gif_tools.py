@@ -144,7 +144,14 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     if isinstance(action, GifExtractFrames):
         return _extract(anim, source, ctx)
     ctx.progress(30, action.action)
-    anim = _apply(anim, action)
+    anim = _apply(anim, action)  # lazy: libvips does the work when the result is written
+    first = anim.frames[0]
+    imaging.check_pixels(
+        first.width,
+        first.height * len(anim.frames),
+        ctx.max_megapixels,
+        "the animation (all frames)",
+    )
     fmt = action.format or ("webp" if source.format == "webp" else "gif")
     save_opts = {}
     if isinstance(action, GifOptimize):

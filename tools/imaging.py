@@ -17,6 +17,8 @@ import logging
 import re
 import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -395,7 +397,8 @@ def _pillow_load(source: Source, max_megapixels: int) -> pyvips.Image:
     except Image.DecompressionBombError as exc:
         raise ToolError("IMAGE_TOO_LARGE", f"{source.name}: {exc}", 413) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ToolError("CORRUPT_IMAGE", f"{source.name} could not be read: {exc}", 422) from exc
+        reason = str(exc).replace(str(source.path), source.name)
+        raise ToolError("CORRUPT_IMAGE", f"{source.name} could not be read: {reason}", 422) from exc
     image = pyvips.Image.new_from_memory(rgb.tobytes(), rgb.width, rgb.height, len(mode), "uchar")
     image = image.copy(interpretation="srgb")
     if icc:  # keep the colour profile, as libvips loaders do
@@ -451,6 +454,20 @@ def decodes_cleanly(source: Source, max_megapixels: int) -> bool:
     except (pyvips.Error, ToolError):
         return False
     return True
+
+
+@contextmanager
+def pillow_open(source: Source) -> Iterator[Image.Image]:
+    """Pillow's lazy Image.open of a source: a file Pillow cannot read is 422 CORRUPT_IMAGE
+    named by its upload name (Pillow's own messages carry the server's path)."""
+    try:
+        with Image.open(source.path) as im:
+            yield im
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:  # a real I/O failure
+            raise
+        reason = str(exc).replace(str(source.path), source.name)
+        raise ToolError("CORRUPT_IMAGE", f"{source.name} could not be read: {reason}", 422) from exc
 
 
 def verify_decodes(source: Source, max_megapixels: int) -> None:

@@ -82,7 +82,7 @@ def _bit_depth(head: pyvips.Image) -> int:
 def _exif(head: pyvips.Image, source: Source) -> dict[str, Any]:
     """EXIF from libvips' raw block; TIFF keeps its tags in the file itself, read by Pillow."""
     if source.format == "tiff" and not _has(head, "exif-data"):
-        with Image.open(source.path) as im:  # lazy: reads tags, not pixels
+        with imaging.pillow_open(source) as im:  # lazy: reads tags, not pixels
             return exif_to_dict(im.getexif())  # inside `with`: sub-IFDs are read lazily
     exif = Image.Exif()
     if _has(head, "exif-data"):
@@ -158,7 +158,7 @@ def _icc(data: bytes | None) -> dict[str, Any]:
 
 def _pillow_info(source: Source) -> dict[str, Any]:
     """BMP and ICO: Pillow reads their headers (no pixels decoded)."""
-    with Image.open(source.path) as im:
+    with imaging.pillow_open(source) as im:
         dpi = im.info.get("dpi")
         bands = len(im.getbands())
         return {

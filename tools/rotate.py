@@ -10,6 +10,7 @@ Limits: the first page/frame of multi-page files only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -68,6 +69,15 @@ def rotate(image: pyvips.Image, angle: float, rgba: RGBA) -> pyvips.Image:
     return rotated.unpremultiply().cast(fmt)
 
 
+def rotated_size(width: int, height: int, angle: float) -> tuple[int, int]:
+    """The bounding box of a width x height image turned by `angle` degrees."""
+    turn = math.radians(angle)
+    cos, sin = abs(math.cos(turn)), abs(math.sin(turn))
+    return math.ceil(width * cos + height * sin - 1e-6), math.ceil(
+        width * sin + height * cos - 1e-6
+    )
+
+
 def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
     """Flip, then rotate one image."""
     source = inputs[0]
@@ -79,6 +89,8 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
         image = image.flip(direction)
     ctx.progress(30, "rotating")
     rgba = background_for(settings.background, fmt, imaging.ALPHA_FORMATS)
+    imaging.check_pixels(*rotated_size(image.width, image.height, settings.angle),
+                         ctx.max_megapixels, "the rotated image")  # fmt: skip
     image = rotate(image, settings.angle, rgba)
     return imaging.write_image(image, ctx, fmt, source)
 

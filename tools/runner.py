@@ -76,13 +76,14 @@ def _check_input_count(tool: Tool, count: int) -> None:
         Inputs.ONE: (1, 1),
         Inputs.TWO: (2, 2),
     }
-    low, high = expected.get(tool.inputs, (1, None))
+    low, high = expected.get(tool.inputs, (tool.min_inputs, None))
     if count < low or (high is not None and count > high):
         wanted = {
             Inputs.NONE: "no file",
             Inputs.OPTIONAL: "at most one file",
             Inputs.ONE: "one file",
             Inputs.TWO: "two files",
+            Inputs.MANY: f"{tool.min_inputs} or more files",
         }
         raise ToolError(
             "WRONG_INPUT_COUNT",

@@ -157,4 +157,5 @@ TOOL = Tool(
     settings=Settings,
     run=run,
     inputs=Inputs.MANY,
+    min_inputs=2,
 )

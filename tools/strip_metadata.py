@@ -105,7 +105,7 @@ def _orientation_only(orientation: int) -> bytes:
 
 def _gps_changes(source: Source) -> metadata.Changes:
     """Remove the GPS IFD from the EXIF block and any XMP packet that mentions GPS."""
-    with Image.open(source.path) as im:  # lazy: the header, not the pixels
+    with imaging.pillow_open(source) as im:  # lazy: the header, not the pixels
         exif = im.getexif()
         xmp = im.info.get("xmp") or b""
     has_gps = bool(exif.get_ifd(ExifTags.IFD.GPSInfo))

@@ -10,8 +10,14 @@ import errno
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, JsonResponse
 from psycopg_pool import PoolTimeout
@@ -121,6 +127,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = ApiError(413, "FILE_TOO_LARGE", "Request fields exceed the allowed size")
     elif isinstance(exc, TooManyFilesSent):
         exc = ApiError(400, "TOO_MANY_FILES", "Too many files in one request")
+    elif isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        exc = ApiError(400, "TOO_MANY_FIELDS", f"More than {limit} fields or query parameters")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = ApiError(400, "BAD_REQUEST", "Bad request")
     elif isinstance(exc, Http404):  # Django's own 404 (get_object_or_404 and friends)
         exc = ApiError(404, "NOT_FOUND", "Not found")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -78,17 +78,18 @@ def safe_stem(name: str) -> str:
     return stem or "file"
 
 
-def entry_stems(names: Sequence[str]) -> list[str]:
-    """One unique stem per file, decided in upload order: `a`, `a (2)`, `a (3)`…
+def entry_stems(names: Sequence[str], tag: str = "") -> list[str]:
+    """One unique stem per file, decided in upload order: `a_resize`, `a_resize (2)`…
 
-    Unique regardless of case (Windows and macOS unzip case-insensitively), and never
-    `manifest` (that entry is ours). Deciding stems up front keeps the names the same
-    whatever order the files finish in.
+    Named as a single download is (`<stem>_<tool or pipeline>`), so unzipping beside the
+    originals overwrites none of them. Unique regardless of case (Windows and macOS unzip
+    case-insensitively), and never `manifest` (that entry is ours). Deciding stems up
+    front keeps the names the same whatever order the files finish in.
     """
     taken = {Path(MANIFEST).stem}
     stems = []
     for name in names:
-        stem = candidate = safe_stem(name)
+        stem = candidate = safe_stem(name) + (f"_{tag}" if tag else "")
         copy = 2
         while candidate.lower() in taken:
             candidate, copy = f"{stem} ({copy})", copy + 1
@@ -112,11 +113,12 @@ class BatchZip:
         archive: zipfile.ZipFile,
         names: Sequence[str],
         keep: Callable[[int, Output], int | None] | None = None,
+        tag: str = "",
     ) -> None:
         self.archive = archive
         self.keep = keep  # saves a file's output to the library; returns the version number
         self.names = list(names)
-        self.stems = entry_stems(self.names)
+        self.stems = entry_stems(self.names, tag)
         self.results: dict[int, FileResult] = {}
         self.credit: Output | None = None  # the first result: what made the batch's files
 
@@ -272,14 +274,14 @@ def zip_each(job: Job, reporter: Reporter, ctx: Context, process: Process, tag: 
     `process` runs in a worker thread, so it must not use the database; its `ctx` is the
     job's `ctx` with a scratch dir of its own and the batch's cancel flag, and it feeds
     the job's progress. The
-    ZIP's entries are the sanitised original names with the output's extension, then
+    ZIP's entries are `<original stem>_<tag>` with the output's extension, then
     manifest.json. Raises Cancelled (a cancel between files) or ALL_FILES_FAILED (422).
     """
     path = storage.work_dir(job) / "batch.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     files = FileRunner(job, reporter, ctx, process)
     with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
-        batch = BatchZip(archive, job.input_names, library_keeper(job))
+        batch = BatchZip(archive, job.input_names, library_keeper(job), tag)
         for index, result in files.results():
             batch.settle(index, result)
             shutil.rmtree(file_scratch(job, index), ignore_errors=True)

@@ -38,6 +38,8 @@ def json_field(request: Request, field: str, code: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ApiError(400, code, f"{field} is not valid JSON: {exc.msg}") from None
+    except RecursionError:  # nested thousands of levels deep
+        raise ApiError(400, code, f"{field} is nested too deeply") from None
 
 
 def settings_field(request: Request) -> dict[str, Any]:
@@ -64,6 +66,12 @@ def uploads_for(tool: Tool, request: Request) -> list[UploadedFile]:
         files = request.FILES.getlist(MANY_FILES_FIELD) or request.FILES.getlist("file")
         if not files:
             raise ApiError(400, "NO_FILE", "No files uploaded: send multipart fields 'files'")
+        if len(files) < tool.min_inputs:
+            raise ApiError(
+                400,
+                "WRONG_INPUT_COUNT",
+                f"{tool.id} takes {tool.min_inputs} or more files, got {len(files)}",
+            )
         return files
     if tool.inputs is Inputs.OPTIONAL:
         main = first(FILE_FIELDS)

@@ -5,14 +5,20 @@ sends an event whenever something changed (and a comment every 15 s to keep prox
 from closing the stream), and ends after completed/failed/cancelled. A finished job's
 final event is sent at once. Nor does a waiting client hold a database connection: each
 poll hands its connection back (to the pool), or a few streams would take them all.
+
+Opening a stream counts against RATE_LIMIT_PER_MIN like any API call (429). The caller's
+credentials are checked again every RECHECK_S: a stream whose session was ended (logout,
+a password or role change) or whose API key was deleted ends with an `event: error`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -26,21 +32,48 @@ from rest_framework.request import Request
 
 from apps.accounts.authentication import SessionTokenAuthentication
 from apps.apikeys.authentication import ApiKeyAuthentication
-from apps.core.errors import database_busy, error_response
+from apps.core.errors import ApiError, database_busy, error_response
+from apps.core.throttling import ApiRateThrottle
 from apps.jobs.models import Job
 
 POLL_S = 0.5
 KEEPALIVE_S = 15.0
+RECHECK_S = 5.0
+REVOKED = "event: error\ndata: " + json.dumps(
+    {"code": "AUTH_REVOKED", "error": "The session or API key ended: sign in again"}
+)
 
 
-def caller(request: HttpRequest) -> Any:
-    """The authenticated user, None for anonymous; raises AuthenticationFailed."""
+def credentials(request: HttpRequest) -> tuple[Any, Any]:
+    """(user, session or API key) of the caller, (None, None) for anonymous; raises
+    AuthenticationFailed, or ApiError (a password to change first)."""
     drf_request = Request(request)
     for authenticator in (ApiKeyAuthentication(), SessionTokenAuthentication()):
         found = authenticator.authenticate(drf_request)
         if found is not None:
-            return found[0]
-    return None
+            return found
+    return None, None
+
+
+def still_signed_in(request: HttpRequest) -> bool:
+    """Whether the stream's credentials still hold (anonymous streams: AUTH_ENABLED off)."""
+    try:
+        user, _ = credentials(request)
+    except (AuthenticationFailed, ApiError):
+        return False
+    return user is not None or not settings.AUTH_ENABLED
+
+
+def throttled(request: HttpRequest, user: Any, auth: Any) -> HttpResponseBase | None:
+    """429 when opening this stream passes the caller's API rate limit."""
+    throttle = ApiRateThrottle()
+    who = SimpleNamespace(user=user, auth=auth, META=request.META)
+    if throttle.allow_request(who, None):  # type: ignore[arg-type]
+        return None
+    wait = max(1, math.ceil(throttle.wait() or 1))
+    response = error_response(429, "RATE_LIMITED", "Request was throttled.", retryAfter=wait)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def event(job: Job) -> dict[str, Any]:
@@ -72,10 +105,18 @@ def poll(job_id: UUID) -> Job:
         release_connection()
 
 
-async def events(job_id: UUID) -> AsyncIterator[str]:
+async def events(
+    job_id: UUID, signed_in: Callable[[], Awaitable[bool]] | None = None
+) -> AsyncIterator[str]:
+    """The stream's chunks; `signed_in` is asked every RECHECK_S whether to go on."""
     last: dict[str, Any] | None = None
-    last_sent = time.monotonic()
+    last_sent = last_check = time.monotonic()
     while True:
+        if signed_in is not None and time.monotonic() - last_check >= RECHECK_S:
+            last_check = time.monotonic()
+            if not await signed_in():
+                yield REVOKED + "\n\n"
+                return
         try:
             job = await sync_to_async(poll)(job_id)
         except DatabaseError as exc:
@@ -99,16 +140,28 @@ async def progress(request: HttpRequest, job_id: UUID) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return error_response(405, "METHOD_NOT_ALLOWED", f'Method "{request.method}" not allowed.')
     try:
-        user = await sync_to_async(caller)(request)
+        user, auth = await sync_to_async(credentials)(request)
     except AuthenticationFailed as exc:
         return error_response(401, "AUTH_INVALID", str(exc.detail))
+    except ApiError as exc:
+        return error_response(exc.status_code, exc.code, exc.message)
     if user is None and settings.AUTH_ENABLED:
         return error_response(401, "AUTH_REQUIRED", "Authentication credentials were not provided.")
+    if (refused := throttled(request, user, auth)) is not None:
+        return refused
     visible = await Job.objects.visible_to(user).filter(pk=job_id).aexists()
     await sync_to_async(release_connection)()
     if not visible:
         return error_response(404, "NOT_FOUND", "Job not found")
-    response = StreamingHttpResponse(events(job_id), content_type="text/event-stream")
+
+    async def signed_in() -> bool:
+        try:
+            return await sync_to_async(still_signed_in)(request)
+        finally:
+            await sync_to_async(release_connection)()
+
+    stream = events(job_id, signed_in)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: don't buffer the stream
     return response

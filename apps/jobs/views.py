@@ -8,17 +8,16 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import pagination
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
 from apps.jobs import responses, storage
 from apps.jobs.models import Job
-
-MAX_LIMIT = 200
 
 
 def visible_jobs(request: Request) -> QuerySet[Job]:
@@ -104,7 +103,15 @@ def job_json(job: Job, detail: bool = False) -> dict[str, Any]:
 class JobListView(APIView):
     permission_classes = [CanUseTools]
 
-    @extend_schema(operation_id="jobs_list", responses={200: dict})
+    @extend_schema(
+        operation_id="jobs_list",
+        parameters=[
+            *pagination.parameters(50),
+            OpenApiParameter("status", str, enum=list(Job.Status.values)),
+            OpenApiParameter("limit", int, description="an older name for pageSize"),
+        ],
+        responses={200: dict},
+    )
     def get(self, request: Request) -> Response:
         jobs = visible_jobs(request).select_related("owner")
         status = request.query_params.get("status")
@@ -114,8 +121,7 @@ class JobListView(APIView):
                     400, "VALIDATION_ERROR", f"status must be one of {Job.Status.values}"
                 )
             jobs = jobs.filter(status=status)
-        limit = parse_limit(request.query_params.get("limit"), default=50)
-        return Response({"jobs": [job_json(j) for j in jobs[:limit]]})
+        return Response(pagination.page_of(request, jobs, "jobs", job_json, size_alias="limit"))
 
 
 class JobDetailView(APIView):
@@ -159,18 +165,6 @@ class JobCancelView(APIView):
         raise ApiError(409, "JOB_FINISHED", f"The job already ended ({job.status})")
 
 
-def parse_limit(raw: str | None, default: int) -> int:
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "VALIDATION_ERROR", "limit must be an integer") from None
-    if not 1 <= value <= MAX_LIMIT:
-        raise ApiError(400, "VALIDATION_ERROR", f"limit must be between 1 and {MAX_LIMIT}")
-    return value
-
-
 class QueueStatusView(APIView):
     """What is waiting and running (the caller's own pending jobs listed with positions)."""
 
@@ -209,8 +203,17 @@ class QueueStatusView(APIView):
 class QueueHistoryView(APIView):
     permission_classes = [CanUseTools]
 
-    @extend_schema(operation_id="queue_history", responses={200: dict})
+    @extend_schema(
+        operation_id="queue_history",
+        parameters=[
+            *pagination.parameters(20),
+            OpenApiParameter("limit", int, description="an older name for pageSize"),
+        ],
+        responses={200: dict},
+    )
     def get(self, request: Request) -> Response:
-        limit = parse_limit(request.query_params.get("limit"), default=20)
         finished = visible_jobs(request).filter(finished_at__isnull=False).order_by("-finished_at")
-        return Response({"jobs": [job_json(j) for j in finished.select_related("owner")[:limit]]})
+        page = pagination.page_of(
+            request, finished.select_related("owner"), "jobs", job_json, 20, size_alias="limit"
+        )
+        return Response(page)

@@ -34,7 +34,7 @@ def target_files(user: Any, raw: Any) -> list[StoredFile]:
     if isinstance(raw, str):
         try:
             ids = json.loads(raw) if raw.lstrip().startswith("[") else [raw]
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             raise ApiError(400, "VALIDATION_ERROR", "fileIds must be a JSON array") from None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ApiError(400, "VALIDATION_ERROR", "fileIds must be an array of file ids")

@@ -6,7 +6,6 @@ everyone's, and another user's file answers 404 (its existence is not disclosed)
 
 from __future__ import annotations
 
-import math
 from pathlib import PurePosixPath
 from typing import Any
 from uuid import UUID
@@ -19,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import pagination
 from apps.core.errors import ApiError
 from apps.core.ownership import owner_of
 from apps.core.permissions import CanUseTools
@@ -28,8 +28,6 @@ from apps.library.models import FileVersion, StoredFile
 from apps.library.thumbnails import ensure_thumbnail
 from tools import imaging
 
-MAX_PAGE_SIZE = 200
-MAX_PAGE = 1_000_000  # bounds the SQL OFFSET (SQLite refuses integers over 64 bits)
 # sort parameter -> ORDER BY; the id breaks ties so that pages never overlap or skip.
 SORTS = {
     "date": ("updated_at", "id"),
@@ -90,22 +88,6 @@ def version_json(version: FileVersion) -> dict[str, Any]:
     }
 
 
-def int_param(
-    request: Request, name: str, default: int, low: int | None = None, high: int | None = None
-) -> int:
-    """An integer query parameter within [low, high]; 400 VALIDATION_ERROR otherwise."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "VALIDATION_ERROR", f"{name} must be an integer") from None
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ApiError(400, "VALIDATION_ERROR", f"{name} must be between {low} and {high}")
-    return value
-
-
 def filtered(request: Request) -> QuerySet[StoredFile]:
     """The visible files matching `search` (in names, any case) and `format`, sorted by `sort`."""
     files = services.files_visible_to(request.user)
@@ -126,7 +108,7 @@ def filtered(request: Request) -> QuerySet[StoredFile]:
 
 def chosen_version(request: Request, stored: StoredFile) -> FileVersion:
     """`?version=N`, or the latest; 404 for a version the file does not have."""
-    number = int_param(request, "version", stored.latest_version)
+    number = pagination.int_param(request, "version", stored.latest_version)
     version = None
     if 1 <= number <= stored.latest_version:  # also keeps huge numbers away from the database
         version = stored.versions.select_related("blob").filter(number=number).first()
@@ -180,8 +162,7 @@ class FileListView(APIView):
     @extend_schema(
         operation_id="files_list",
         parameters=[
-            OpenApiParameter("page", int),
-            OpenApiParameter("pageSize", int, description=f"1-{MAX_PAGE_SIZE}, default 50"),
+            *pagination.parameters(50),
             OpenApiParameter("search", str, description="part of the name, any case"),
             OpenApiParameter("sort", str, enum=list(SORTS), description="default -date"),
             OpenApiParameter("format", str, description="e.g. jpeg, png, webp"),
@@ -189,20 +170,7 @@ class FileListView(APIView):
         responses={200: dict},
     )
     def get(self, request: Request) -> Response:
-        page = int_param(request, "page", 1, 1, MAX_PAGE)
-        size = int_param(request, "pageSize", 50, 1, MAX_PAGE_SIZE)
-        files = filtered(request)
-        total = files.count()
-        rows = files[(page - 1) * size : page * size]
-        return Response(
-            {
-                "files": [file_json(f) for f in rows],
-                "page": page,
-                "pageSize": size,
-                "total": total,
-                "totalPages": math.ceil(total / size),
-            }
-        )
+        return Response(pagination.page_of(request, filtered(request), "files", file_json))
 
 
 class FileDetailView(APIView):

@@ -21,6 +21,14 @@ from tools.base import Cancelled, Context, Inputs, Output, Source
 
 BOUNDARY = "batch-test-boundary"
 PHOTOS = ("photo.jpg", "transparent.png", "photo_rotated.jpg")
+
+
+def entry(name: str, tag: str = "resize") -> str:
+    """A batch's ZIP entry for an input: named as a single download (`photo_resize.jpg`)."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}_{tag}{dot}{ext}"
+
+
 W = {"width": 16}
 
 
@@ -72,8 +80,8 @@ def test_a_batch_resize_returns_a_zip_of_resized_images_and_a_manifest(user_clie
     response = post_batch(user_client, "resize", [fixture(n) for n in PHOTOS], {"width": 64})
 
     archive = zip_of(response)
-    assert sorted(archive.namelist()) == sorted([*PHOTOS, "manifest.json"])
-    for name in PHOTOS:
+    assert sorted(archive.namelist()) == sorted([*map(entry, PHOTOS), "manifest.json"])
+    for name in map(entry, PHOTOS):
         assert pyvips.Image.new_from_buffer(archive.read(name), "").width == 64
         assert archive.getinfo(name).compress_type == zipfile.ZIP_STORED
     manifest = manifest_of(archive)
@@ -83,14 +91,14 @@ def test_a_batch_resize_returns_a_zip_of_resized_images_and_a_manifest(user_clie
             "index": i,
             "name": n,
             "status": "completed",
-            "output": n,
+            "output": entry(n),
             "error": None,
             "savedVersion": None,
         }
         for i, n in enumerate(PHOTOS)
     ]
     assert file_results(response) == {
-        str(i): {"name": n, "status": "completed", "output": n} for i, n in enumerate(PHOTOS)
+        str(i): {"name": n, "status": "completed", "output": entry(n)} for i, n in enumerate(PHOTOS)
     }
     job = Job.objects.get(pk=uuid.UUID(response["X-Job-Id"]))
     assert (job.kind, job.owner, job.status) == (Job.Kind.BATCH, user, Job.Status.COMPLETED)
@@ -103,7 +111,7 @@ def test_duplicate_names_get_numbered_in_upload_order(user_client):
     archive = zip_of(post_batch(user_client, "resize", files, {"width": 32}))
 
     outputs = [f["output"] for f in manifest_of(archive)["files"]]
-    assert outputs == ["photo.jpg", "photo (2).jpg", "PHOTO (3).jpg"]
+    assert outputs == ["photo_resize.jpg", "photo_resize (2).jpg", "PHOTO_resize (3).jpg"]
     assert set(archive.namelist()) == {*outputs, "manifest.json"}
 
 
@@ -124,8 +132,8 @@ def test_hostile_names_become_safe_entries(user_client, name):
 def test_unicode_names_are_kept(user_client):
     response = post_batch(user_client, "resize", [("café 東京.jpg", fixture("photo.jpg")[1])], W)
 
-    assert zip_of(response).namelist()[0] == "café 東京.jpg"
-    assert file_results(response)["0"]["output"] == "café 東京.jpg"
+    assert zip_of(response).namelist()[0] == "café 東京_resize.jpg"
+    assert file_results(response)["0"]["output"] == "café 東京_resize.jpg"
     assert response["X-File-Results"].isascii()
 
 
@@ -147,6 +155,13 @@ def test_safe_stem_strips_what_an_unzip_could_misuse(name, stem):
 
 def test_entry_stems_never_take_the_manifest_name():
     assert batch.entry_stems(["manifest.png", "Manifest.jpg"]) == ["manifest (2)", "Manifest (3)"]
+    assert batch.entry_stems(["a.png", "A.jpg"], "convert") == ["a_convert", "A_convert (2)"]
+
+
+def test_batch_entries_never_overwrite_the_originals_when_unzipped_beside_them(user_client):
+    archive = zip_of(post_batch(user_client, "resize", [fixture(n) for n in PHOTOS], W))
+
+    assert not {n.lower() for n in archive.namelist()} & {n.lower() for n in PHOTOS}
 
 
 def test_a_text_file_fails_alone_and_the_others_succeed(user_client):
@@ -154,7 +169,11 @@ def test_a_text_file_fails_alone_and_the_others_succeed(user_client):
     response = post_batch(user_client, "resize", files, {"width": 40})
 
     archive = zip_of(response)
-    assert set(archive.namelist()) == {"photo.jpg", "transparent.png", "manifest.json"}
+    assert set(archive.namelist()) == {
+        "photo_resize.jpg",
+        "transparent_resize.png",
+        "manifest.json",
+    }
     failed = manifest_of(archive)["files"][1]
     assert failed["status"] == "failed" and failed["output"] is None
     assert failed["error"]["code"] == "UNSUPPORTED_FORMAT"
@@ -241,8 +260,8 @@ def test_async_answers_202_then_the_job_downloads_the_same_zip(user_client):
     assert status["result"]["info"]["completed"] == 3
     download = user_client.get(f"/api/v1/jobs/{job_id}/download")
     archive = zip_of(download)
-    assert set(archive.namelist()) == {*PHOTOS, "manifest.json"}
-    assert file_results(download)["2"]["output"] == "photo_rotated.jpg"
+    assert set(archive.namelist()) == {*map(entry, PHOTOS), "manifest.json"}
+    assert file_results(download)["2"]["output"] == "photo_rotated_resize.jpg"
     assert json.loads(download["X-Result-Info"]) == {"total": 3, "completed": 3, "failed": 0}
 
 
@@ -260,10 +279,10 @@ def test_another_users_batch_is_404(user_client, client_for, other_user, session
 def test_a_json_tool_puts_one_json_entry_per_file(user_client):
     archive = zip_of(post_batch(user_client, "info", [fixture(n) for n in PHOTOS[:2]]))
 
-    assert set(archive.namelist()) == {"photo.json", "transparent.json", "manifest.json"}
-    assert archive.getinfo("photo.json").compress_type == zipfile.ZIP_DEFLATED
+    assert set(archive.namelist()) == {"photo_info.json", "transparent_info.json", "manifest.json"}
+    assert archive.getinfo("photo_info.json").compress_type == zipfile.ZIP_DEFLATED
     source = pyvips.Image.new_from_file(str(FIXTURES / "photo.jpg"))
-    assert json.loads(archive.read("photo.json"))["width"] == source.width
+    assert json.loads(archive.read("photo_info.json"))["width"] == source.width
 
 
 def test_a_cancel_between_files_stops_the_batch(user_client, settings, monkeypatch):
@@ -331,8 +350,8 @@ def test_zip_each_reports_each_file_and_names_the_zip_by_tag(user):
     assert outcome.path is not None
     assert sorted(zipfile.ZipFile(outcome.path).namelist()) == [
         "manifest.json",
-        "p0.jpg",
-        "p1.jpg",
+        "p0_demo.jpg",
+        "p1_demo.jpg",
     ]
     with_items = [(m, f) for _, m, f in reporter.reports if f]
     assert with_items[-1] == ("2/2 files", {"items_done": 2, "items_failed": 0})
@@ -363,3 +382,15 @@ def test_per_file_results_too_long_for_a_header_stay_in_the_manifest(user_client
     assert "X-File-Results" not in response
     assert json.loads(response["X-Result-Info"]) == {"total": 3, "completed": 3, "failed": 0}
     assert len(manifest_of(zip_of(response))["files"]) == 3
+
+
+def test_stitch_with_one_file_is_refused_before_any_job(user_client):
+    photo = SimpleUploadedFile("a.jpg", (FIXTURES / "photo.jpg").read_bytes(), "image/jpeg")
+    response = user_client.post(
+        "/api/v1/tools/stitch",
+        {"files": [photo], "settings": '{"direction": "vertical"}'},
+        format="multipart",
+    )
+
+    assert "2 or more files" in assert_error(response, 400, "WRONG_INPUT_COUNT")["error"]
+    assert not Job.objects.exists()

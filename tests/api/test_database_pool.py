@@ -162,7 +162,7 @@ def test_an_exhausted_pool_is_a_503_for_a_plain_view(user_client, monkeypatch):
     def busy(request: Any) -> None:
         raise pool_timeout()
 
-    monkeypatch.setattr("apps.jobs.sse.caller", busy)  # the SSE view is a plain async view
+    monkeypatch.setattr("apps.jobs.sse.credentials", busy)  # the SSE view is a plain async view
     response = user_client.get(f"/api/v1/jobs/{uuid.uuid4()}/progress")
     body = assert_error(response, 503, "DATABASE_BUSY", extra=["retryAfter"])
     assert body["retryAfter"] == 1

@@ -1,8 +1,10 @@
 """One JSON error shape everywhere: {"error": "human message", "code": "MACHINE_CODE"}."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.support import assert_error
+from tests.badfiles import FIXTURES
 
 
 @pytest.mark.parametrize("path", ["/api/v1/does-not-exist", "/nope", "/api/v1/teams/"])
@@ -108,3 +110,42 @@ def test_djangos_own_http404_and_permission_denied_become_the_json_shape():
     assert (not_found.status_code, not_found.data["code"]) == (404, "NOT_FOUND")
     assert (forbidden.status_code, forbidden.data["code"]) == (403, "FORBIDDEN")
     assert set(not_found.data) == set(forbidden.data) == {"error", "code"}
+
+
+DEEP = "[" * 5000 + "]" * 5000  # Python's JSON decoder gives up with a RecursionError
+
+
+def test_json_nested_thousands_of_levels_is_a_400_even_for_anonymous_login(anon, db):
+    response = anon.post("/api/auth/login", DEEP, content_type="application/json")
+
+    assert_error(response, 400, "INVALID_REQUEST_BODY")
+
+
+def photo() -> SimpleUploadedFile:
+    return SimpleUploadedFile("p.jpg", (FIXTURES / "photo.jpg").read_bytes(), "image/jpeg")
+
+
+def test_settings_and_pipelines_nested_too_deeply_are_400(user_client):
+    settings = user_client.post(
+        "/api/v1/tools/resize", {"file": photo(), "settings": DEEP}, format="multipart"
+    )
+    pipeline = user_client.post(
+        "/api/v1/pipeline/execute", {"file": photo(), "pipeline": DEEP}, format="multipart"
+    )
+
+    assert "nested too deeply" in assert_error(settings, 400, "INVALID_SETTINGS_JSON")["error"]
+    assert "nested too deeply" in assert_error(pipeline, 400, "PIPELINE_INVALID")["error"]
+
+
+def test_more_form_fields_than_allowed_is_a_400(anon, db):
+    fields = {f"f{i}": "x" for i in range(1200)}
+
+    response = anon.post("/api/auth/login", fields)
+
+    assert_error(response, 400, "TOO_MANY_FIELDS")
+
+
+def test_more_query_parameters_than_allowed_is_a_400(anon, db):
+    query = "&".join(f"q{i}=1" for i in range(1200))
+
+    assert_error(anon.get(f"/api/v1/health?{query}"), 400, "TOO_MANY_FIELDS")

@@ -453,3 +453,17 @@ def test_a_job_runs_only_for_its_current_attempt(user):
     execute.run_job(str(job.pk), 1)  # the duplicate
     job.refresh_from_db()
     assert job.status == "completed" and job.attempts == 1
+
+
+def test_the_list_pages_like_the_library(user_client, user):
+    """page/pageSize in; page, pageSize, total and totalPages out, newest first."""
+    made = [make_job(user) for _ in range(5)]
+
+    first = user_client.get("/api/v1/jobs?page=1&pageSize=2").json()
+    last = user_client.get("/api/v1/jobs?page=3&pageSize=2").json()
+
+    assert (first["page"], first["pageSize"], first["total"], first["totalPages"]) == (1, 2, 5, 3)
+    assert [j["id"] for j in first["jobs"]] == [str(j.pk) for j in reversed(made[-2:])]
+    assert [j["id"] for j in last["jobs"]] == [str(made[0].pk)]
+    for bad in ("page=0", "pageSize=0", "pageSize=201", "page=x"):
+        assert_error(user_client.get(f"/api/v1/jobs?{bad}"), 400, "VALIDATION_ERROR")

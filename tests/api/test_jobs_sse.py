@@ -7,11 +7,13 @@ event generator step by step to watch a job change under it.
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 
+from apps.accounts.models import AuthSession
 from apps.jobs import sse
 from apps.jobs.models import Job
 from tests.api.jobs_support import make_job, post_tool, sse_events, sse_text
+from tests.api.support import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +150,53 @@ def test_progress_answers_other_methods_with_a_json_405(user_client, user, metho
     assert response.status_code == 405
     assert response.json()["code"] == "METHOD_NOT_ALLOWED"
     assert set(response.json()) == {"error", "code"}
+
+
+def test_opening_streams_counts_against_the_rate_limit(user_client, user, settings):
+    settings.RATE_LIMIT_PER_MIN = 2
+    job = make_job(user, status=Job.Status.COMPLETED, percent=100)
+    url = f"/api/v1/jobs/{job.pk}/progress"
+
+    first, second = user_client.get(url), user_client.get(url)
+    third = user_client.get(url)
+
+    assert first.status_code == second.status_code == 200
+    body = assert_error(third, 429, "RATE_LIMITED", extra=["retryAfter"])
+    assert third["Retry-After"] == str(body["retryAfter"])
+
+
+def test_a_stream_ends_once_its_session_is_revoked(user, session_token, monkeypatch, rf):
+    """Logout (or a password change) ends the session: the open stream notices within
+    RECHECK_S and ends with an error event instead of streaming on."""
+    monkeypatch.setattr(sse, "POLL_S", 0)
+    monkeypatch.setattr(sse, "KEEPALIVE_S", 3600)
+    monkeypatch.setattr(sse, "RECHECK_S", 0)
+    token = session_token(user)
+    request = rf.get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    job = make_job(user, status=Job.Status.PROCESSING, percent=10)
+
+    async def signed_in() -> bool:
+        return await sync_to_async(sse.still_signed_in)(request)
+
+    async def watch() -> list[str]:
+        stream = sse.events(job.pk, signed_in)
+        chunks = [await anext(stream)]
+        await AuthSession.objects.all().adelete()  # what logout does to this session
+        chunks += [chunk async for chunk in stream]
+        return chunks
+
+    chunks = async_to_sync(watch)()
+
+    assert event(chunks[0])["progress"] == 10
+    assert chunks[-1].startswith("event: error\ndata: ")
+    assert json.loads(chunks[-1].split("data: ", 1)[1])["code"] == "AUTH_REVOKED"
+
+
+def test_a_user_who_must_change_the_password_first_gets_a_403(client_for, session_token, user):
+    user.must_change_password = True
+    user.save()
+    job = make_job(user, status=Job.Status.COMPLETED)
+
+    response = client_for(session_token(user)).get(f"/api/v1/jobs/{job.pk}/progress")
+
+    assert_error(response, 403, "PASSWORD_CHANGE_REQUIRED")

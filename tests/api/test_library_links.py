@@ -152,7 +152,7 @@ def test_a_batch_with_file_ids_versions_each_library_file(user_client, user):
     assert [f["savedVersion"] for f in manifest["files"]] == [None, 2, 2]
     for file in (first, second):
         assert [v.width for v in versions(file)] == [600, 90]
-    assert pyvips.Image.new_from_buffer(archive.read("a.jpg"), "").width == 90
+    assert pyvips.Image.new_from_buffer(archive.read("a_resize.jpg"), "").width == 90
 
 
 def test_an_async_call_with_file_id_versions_the_file_when_the_job_ends(user_client, user):

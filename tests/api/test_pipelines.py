@@ -247,8 +247,13 @@ def test_a_batch_runs_the_chain_on_every_file_into_a_zip(user_client):
 
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(body_of(response)))
-    assert sorted(archive.namelist()) == ["a.webp", "b.webp", "c.webp", "manifest.json"]
-    image = pyvips.Image.new_from_buffer(archive.read("b.webp"), "")
+    assert sorted(archive.namelist()) == [
+        "a_pipeline.webp",
+        "b_pipeline.webp",
+        "c_pipeline.webp",
+        "manifest.json",
+    ]
+    image = pyvips.Image.new_from_buffer(archive.read("b_pipeline.webp"), "")
     assert (image.width, image.height) == (300, 200)
     manifest = json.loads(archive.read("manifest.json"))
     assert (manifest["total"], manifest["completed"], manifest["failed"]) == (3, 3, 0)
@@ -280,7 +285,7 @@ def test_a_file_failing_in_a_batch_is_named_in_the_manifest(user_client, setting
         "CORRUPT_IMAGE",
     )
     assert failed["error"]["message"].startswith("Step 1 (resize) failed after 0 completed")
-    assert "a.jpg" in archive.namelist()
+    assert "a_pipeline.jpg" in archive.namelist()
 
 
 def test_a_batch_over_the_limit_is_refused_before_anything_runs(user_client, settings):

@@ -179,7 +179,7 @@ def test_a_saved_pipeline_runs_as_a_batch(user_client):
 
     assert response.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
-    assert {"one.jpg", "two.jpg", "manifest.json"} <= set(names)
+    assert {"one_pipeline.jpg", "two_pipeline.jpg", "manifest.json"} <= set(names)
     assert Job.objects.get().kind == "pipeline-batch"
 
 

@@ -285,6 +285,8 @@ def test_every_registered_tool_runs_over_http(user_client, tool, settings):
         settings.MODELS_DIR = shipped_models_dir()
     # Two-input tools take their second file in `overlay`; document tools get a document.
     second = {"overlay": photo()} if tool.inputs.value == "two" else {}
+    if tool.min_inputs > 1:  # stitch: several files in `files`
+        second["files"] = [photo() for _ in range(tool.min_inputs)]
     if tool.id in OTHER_INPUTS:
         second["file"] = upload(*OTHER_INPUTS[tool.id])
     response = post_tool(user_client, tool.id, MINIMAL_SETTINGS[tool.id], **second)

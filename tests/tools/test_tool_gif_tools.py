@@ -11,6 +11,7 @@ import pytest
 import pyvips
 from PIL import Image
 
+from tools import registry, runner
 from tools.base import OutputKind, ToolError
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]
@@ -153,3 +154,17 @@ def test_a_gif_cut_inside_its_first_frame_is_422(run_tool, animated, tmp_path, m
     with pytest.raises(ToolError) as err:
         run_tool("gif-tools", make_source(path), {"action": "reverse"})
     assert err.value.status == 422
+
+
+def test_a_resize_whose_frames_together_pass_the_pixel_limit_is_refused_first(animated, ctx):
+    """Four frames at 4096x4096 are 67 MP: over a 50 MP limit, refused before any work
+    (one frame alone would fit)."""
+    tool = registry.get("gif-tools")
+    assert tool is not None
+    settings = runner.validate_settings(tool, {"action": "resize", "width": 4096, "height": 4096})
+
+    with pytest.raises(ToolError) as caught:
+        runner.execute(tool, [animated], settings, ctx.derive(max_megapixels=50))
+
+    assert (caught.value.code, caught.value.status) == ("IMAGE_TOO_LARGE", 413)
+    assert "all frames" in caught.value.message

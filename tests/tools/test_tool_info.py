@@ -6,7 +6,10 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+from tools.base import ToolError
 
 
 def test_it_describes_a_photo(photo, run_tool) -> None:
@@ -77,3 +80,17 @@ def test_it_reads_tiff_tags_and_bmp_headers(photo, tmp_path: Path, make_source, 
     assert tiff["dpi"] == {"x": 150, "y": 150}
     bmp = run_tool("info", make_source(tmp_path / "a.bmp"), {}).data
     assert (bmp["format"], bmp["width"], bmp["height"], bmp["channels"]) == ("bmp", 600, 400, 3)
+
+
+def test_a_corrupt_ico_is_a_422_that_does_not_show_the_servers_path(
+    tmp_path: Path, make_source, run_tool
+) -> None:
+    path = tmp_path / "0"  # as a job stores its input
+    path.write_bytes(b"\x00\x00\x01\x00\x01\x00\x10\x10\x00\x00\x01\x00\x20\x00" + b"\xff" * 40)
+
+    with pytest.raises(ToolError) as caught:
+        run_tool("info", make_source(path, "icon.ico"), {})
+
+    assert (caught.value.code, caught.value.status) == ("CORRUPT_IMAGE", 422)
+    assert "icon.ico" in caught.value.message
+    assert str(tmp_path) not in caught.value.message

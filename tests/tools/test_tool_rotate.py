@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import pyvips
 
 from tools import imaging, rotate, runner
 from tools.base import ToolError
@@ -89,3 +90,24 @@ def test_the_horizontal_and_vertical_booleans_flip_like_flip_both():
     by_flags = rotate.TOOL.parse_settings({"horizontal": True, "vertical": True})
     assert by_flags.flips() == by_name.flips() == ["horizontal", "vertical"]
     assert rotate.TOOL.parse_settings({"vertical": True}).flips() == ["vertical"]
+
+
+def test_a_rotation_whose_bounding_box_passes_the_pixel_limit_is_refused(
+    tmp_path, make_source, ctx
+) -> None:
+    """1000x1000 (1 MP, within a 1 MP limit) turned 45 degrees is 1415x1415 (2 MP)."""
+    path = tmp_path / "square.png"
+    pyvips.Image.black(1000, 1000, bands=3).pngsave(str(path))
+    settings = runner.validate_settings(rotate.TOOL, {"angle": 45})
+
+    with pytest.raises(ToolError) as caught:
+        runner.execute(rotate.TOOL, [make_source(path)], settings, ctx.derive(max_megapixels=1))
+
+    assert (caught.value.code, caught.value.status) == ("IMAGE_TOO_LARGE", 413)
+    assert "the rotated image is 1415x1415" in caught.value.message
+
+
+def test_the_rotated_size_is_the_bounding_box() -> None:
+    assert rotate.rotated_size(600, 400, 90) == (400, 600)
+    assert rotate.rotated_size(600, 400, 0) == (600, 400)
+    assert rotate.rotated_size(600, 400, 45) == (708, 708)

@@ -80,3 +80,11 @@ def test_a_result_over_the_pixel_limit_is_413(run_many, photo, ctx):
     with pytest.raises(ToolError) as err:
         run_many("stitch", [photo, photo, photo, photo, photo], {})
     assert err.value.status == 413
+
+
+def test_one_file_is_refused_naming_the_minimum(run_many, photo) -> None:
+    with pytest.raises(ToolError) as caught:
+        run_many("stitch", [photo], {"direction": "horizontal"})
+
+    assert (caught.value.code, caught.value.status) == ("WRONG_INPUT_COUNT", 400)
+    assert "2 or more files, got 1" in caught.value.message

@@ -82,7 +82,7 @@ def test_it_runs_on_the_photo(tool: Tool, photo, transparent, ctx, tmp_path, mak
         photo = make_source(tmp_path / name)
     # Two-input tools get the transparent PNG second (an overlay); generators get nothing.
     inputs = {Inputs.NONE: [], Inputs.OPTIONAL: [], Inputs.TWO: [photo, transparent]}.get(
-        tool.inputs, [photo]
+        tool.inputs, [photo] * tool.min_inputs
     )
     if tool.models:  # AI tools run with the shipped models' real weights
         ctx = ctx.derive(model_dir=shipped_models_dir())
