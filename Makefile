@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip --quiet --disable-pip-version-check
+# PYTHONWARNINGS: no setuptools banner about editable installs in the build's output.
+PIP := PYTHONWARNINGS=ignore $(PY) -m pip --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?= -n auto  # one test process per core (pytest-xdist)
@@ -14,11 +15,13 @@ $(PY):
 	$(PIP) install --upgrade pip
 
 $(STAMP): pyproject.toml requirements-nodeps.txt | $(PY)
+	@echo "Installing Python dependencies into $(VENV) (the first time takes a few minutes)..."
 	$(PIP) install -e ".[cpu]"
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev-nodeps.txt
+	@echo "Installing the development tools (pytest, ruff, mypy...)..."
 	$(PIP) install -e ".[cpu,dev]"
 	$(PIP) install --no-deps -r requirements-dev-nodeps.txt
 	touch $@

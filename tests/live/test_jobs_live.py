@@ -147,9 +147,16 @@ def kill_worker_mid_job(stack: Stack, auth: dict[str, str], job_id: str, attempt
     """SIGKILL the worker process running the job, while the job is running; its pid."""
     pid = worker_running(stack, job_id, attempt)
     assert pid in session_members(stack.worker_pid or -1), "not a process of the worker"
-    data = wait_until(
-        lambda: (d := job(stack, auth, job_id))["status"] == "processing" and d, "processing"
-    )
+    seen: list[dict[str, Any]] = []
+
+    def processing() -> dict[str, Any] | None:
+        seen.append(job(stack, auth, job_id))
+        return seen[-1] if seen[-1]["status"] == "processing" else None
+
+    try:
+        data = wait_until(processing, "processing")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the job was last {seen[-1] if seen else None}") from None
     assert data["items"]["done"] < data["items"]["total"], "the job ended before the kill"
     os.kill(pid, signal.SIGKILL)
     wait_until(lambda: not Path(f"/proc/{pid}").exists(), "the worker to die")
@@ -187,7 +194,9 @@ def test_a_job_whose_worker_is_killed_is_retried_and_completes(stack, auth, big_
 
 
 def test_a_job_whose_worker_dies_on_every_attempt_fails_with_worker_lost(stack, auth, big_jpeg):
-    job_id = submit_batch(stack, auth, big_jpeg, 8)
+    # 32 files (~13 s a run): the scheduled upkeep may requeue the job before this test's
+    # own recovery does, and the second attempt must still be running when we look.
+    job_id = submit_batch(stack, auth, big_jpeg, 32)
 
     for attempt in (1, 2):  # JOB_MAX_ATTEMPTS=2
         kill_worker_mid_job(stack, auth, job_id, attempt)
