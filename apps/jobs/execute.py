@@ -51,7 +51,11 @@ class Heartbeat(threading.Thread):
             connection.close()  # this thread's own connection
 
     def stop(self) -> None:
+        """Stop, and wait for a beat in flight: no write (nor open connection) of this
+        thread outlives the job's run (under SQLite a late write would lock the table)."""
         self.stopped.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=30)
 
 
 def claim(job_id: str, attempt: int) -> Job | None:

@@ -14,5 +14,4 @@ class ModelsConfig(AppConfig):
         from apps.models import runtime
 
         runtime.configure()
-        post_spawn.connect(runtime.preload, dispatch_uid="pixelsmith-model-preload")
-        post_spawn.connect(runtime.start_reporting, dispatch_uid="pixelsmith-model-report")
+        post_spawn.connect(runtime.worker_started, dispatch_uid="pixelsmith-worker-started")

@@ -126,11 +126,23 @@ class Reporter:
 _reporter: Reporter | None = None
 
 
-def start_reporting(**_: Any) -> None:
-    """In a worker process (post_spawn): report what it has loaded, every REPORT_S."""
+def start_reporting() -> None:
+    """In a worker process: report what it has loaded, every REPORT_S (once per process)."""
     global _reporter
+    if _reporter is not None:
+        return
     _reporter = Reporter(settings.Q_CLUSTER_NAME)
     threading.Thread(target=_reporter.run_forever, name="model-report", daemon=True).start()
+
+
+def worker_started(proc_name: str = "", **_: Any) -> None:
+    """django-q2's post_spawn: a worker process starts. Its sync mode (tests, or Q_CLUSTER
+    sync) runs tasks in the calling process itself ("MainProcess"): that process is no
+    worker, and gets neither preloaded models nor a reporting thread."""
+    if proc_name == "MainProcess":
+        return
+    preload()
+    start_reporting()
 
 
 def report_now() -> None:

@@ -36,11 +36,17 @@ def test_an_unknown_model_in_model_preload_stops_the_start(settings):
         runtime.configure()
 
 
-def test_a_starting_worker_process_loads_and_pins_the_preloaded_models(settings, store):
+def test_a_starting_worker_process_loads_and_pins_the_preloaded_models(
+    settings, store, monkeypatch
+):
     settings.MODELS_DIR = shipped_models_dir()
     settings.MODEL_PRELOAD = ["realesr-animevideov3", "mediapipe-face-detector"]
+    reporting: list[bool] = []
+    monkeypatch.setattr(runtime, "start_reporting", lambda: reporting.append(True))
 
     post_spawn.send(sender="django_q", proc_name="Process-1")  # what django-q2 sends
+
+    assert reporting == [True]  # and it reports what it holds, from a thread of its own
 
     loaded = {e["model"]: e for e in store.loaded()}
     assert set(loaded) == {
@@ -65,3 +71,16 @@ def test_a_missing_preloaded_model_is_skipped_not_fatal(settings, store, caplog)
     settings.MODEL_PRELOAD = ["u2netp"]  # settings.MODELS_DIR is this test's empty folder
     assert runtime.preload() == []
     assert "u2netp" in caplog.text and "not installed" in caplog.text
+
+
+def test_django_qs_sync_mode_is_no_worker_process(settings, store, monkeypatch):
+    """Sync mode runs a task in the calling process ("MainProcess"): no preload, no
+    reporting thread (which would write to the database for the life of the process)."""
+    settings.MODELS_DIR = shipped_models_dir()
+    settings.MODEL_PRELOAD = ["realesr-animevideov3"]
+    reporting: list[bool] = []
+    monkeypatch.setattr(runtime, "start_reporting", lambda: reporting.append(True))
+
+    post_spawn.send(sender="django_q", proc_name="MainProcess")
+
+    assert reporting == [] and store.loaded() == []
