@@ -36,6 +36,7 @@ run: $(STAMP)
 	exec scripts/serve.sh
 
 test: $(DEV_STAMP)
+	scripts/ensure_chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)

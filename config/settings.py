@@ -64,6 +64,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -90,6 +91,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -111,7 +115,14 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "django.template.context_processors.i18n",
+                "apps.web.context.ui",
+            ]
+        },
     }
 ]
 
@@ -254,6 +265,20 @@ SESSION_TTL_HOURS = env_int("SESSION_TTL_HOURS", 24, minimum=1)
 LOGIN_ATTEMPT_LIMIT = env_int("LOGIN_ATTEMPT_LIMIT", 10, minimum=0)
 LOGIN_COOLDOWN_S = env_int("LOGIN_COOLDOWN_S", 900, minimum=1)
 
+# --- Browser UI -------------------------------------------------------------------------
+# The web UI signs in with Django's session cookie (an EventSource cannot send a bearer
+# header); the session holds an AuthSession token server-side, so it lives as long as one.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "pixelsmith_session"
+SESSION_COOKIE_AGE = SESSION_TTL_HOURS * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+# SECURE_COOKIES=true when the UI is only reached over https (cookies never sent in clear).
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_NAME = "pixelsmith_csrf"
+CSRF_FAILURE_VIEW = "apps.web.account.csrf_failure"
+LOGIN_URL = "/login"
+
 # --- Limits -------------------------------------------------------------------------
 MAX_UPLOAD_SIZE_MB = env_int("MAX_UPLOAD_SIZE_MB", 100, minimum=1)
 MAX_MEGAPIXELS = env_int("MAX_MEGAPIXELS", 100, minimum=1)
@@ -325,6 +350,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.apikeys.authentication.ApiKeyAuthentication",
         "apps.accounts.authentication.SessionTokenAuthentication",
+        "apps.accounts.authentication.BrowserSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ApiRateThrottle"],
@@ -363,7 +389,10 @@ SPECTACULAR_SETTINGS = {
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # The project's own static files, once there are any (Django warns about a missing folder).
-STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served straight from static/ too, so a server started without collectstatic (tests, a
+# developer's checkout) still has its UI; collectstatic adds the compressed copies.
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -373,7 +402,9 @@ MEDIA_ROOT = DATA_DIR / "files"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True  # the UI's texts go through gettext, so translations can be added
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -6,7 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.system.views import MetricsView
 from apps.toolsapi import llms
-from apps.web import views as web
 
 # The apps whose urls.py holds /api/v1/ routes, in the order they are listed in the spec.
 V1_APPS = (
@@ -32,10 +31,10 @@ urlpatterns = [
     path("llms.txt", llms.llms_txt),
     path("llms-full.txt", llms.llms_full_txt),
     path("metrics", MetricsView.as_view()),  # Prometheus; not JSON, so not under /api/
-    path("", web.index),
+    path("", include("apps.web.urls")),  # the browser UI: last, after every API route
 ]
 
 handler400 = "apps.core.errors.json_400"
 handler403 = "apps.core.errors.json_403"
-handler404 = "apps.core.errors.json_404"
+handler404 = "apps.web.errors.not_found"  # JSON, or a page for browsers
 handler500 = "apps.core.errors.json_500"

@@ -109,3 +109,10 @@ def user_client(user: User) -> APIClient:
 @pytest.fixture
 def client_for() -> Callable[[str | None], APIClient]:
     return _client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def delete_output_dir() -> None:
+    """pytest-playwright's own fixture of this name empties the output folder in every test
+    process as it starts, which can delete the screenshots another xdist worker has just
+    written there; the browser tests overwrite their screenshots by name instead."""

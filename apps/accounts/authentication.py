@@ -1,7 +1,9 @@
-"""DRF authentication by session bearer token, and the signed-in user of a request."""
+"""DRF authentication by session bearer token or by the browser's session cookie, and the
+signed-in user of a request."""
 
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from django.http import HttpRequest
+from rest_framework.authentication import BaseAuthentication, CSRFCheck
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from rest_framework.request import Request
 
 from apps.accounts.models import AuthSession, User
@@ -24,6 +26,47 @@ class SessionTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated requests.
+        return 'Bearer realm="pixelsmith"'
+
+
+# The Django session key that holds a browser's AuthSession token (set by the sign-in page).
+BROWSER_TOKEN_KEY = "pixelsmith_token"  # noqa: S105 (a dict key, not a secret)
+
+
+def browser_session(request: HttpRequest) -> AuthSession | None:
+    """The live AuthSession behind a browser's session cookie, or None. The browser holds
+    only Django's session id; the token stays on the server, so signing out, a password
+    change or an expired session ends the browser's access exactly as it ends a token's."""
+    store = getattr(request, "session", None)
+    token = store.get(BROWSER_TOKEN_KEY) if store is not None else None
+    if not token:
+        return None
+    session = find_session(token)
+    if session is None or not session.user.is_active:
+        return None
+    return session
+
+
+class BrowserSessionAuthentication(BaseAuthentication):
+    """The web UI's requests: Django's session cookie, with Django's CSRF check on every
+    unsafe method (the bearer and API-key classes come first, so a script's header wins)."""
+
+    def authenticate(self, request: Request) -> tuple[User, AuthSession] | None:
+        session = browser_session(request._request)
+        if session is None:
+            return None
+        self.enforce_csrf(request)
+        require_password_changed(request, session.user)
+        return session.user, session
+
+    def enforce_csrf(self, request: Request) -> None:
+        check = CSRFCheck(lambda _request: None)  # type: ignore[arg-type]
+        check.process_request(request._request)
+        reason = check.process_view(request._request, None, (), {})  # type: ignore[arg-type]
+        if reason:
+            raise PermissionDenied(f"CSRF failed: {reason}")
+
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="pixelsmith"'
 
 

@@ -6,8 +6,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
+from apps.accounts import limiter
 from apps.accounts.models import ROLE_ADMIN, AuthSession, User
-from apps.accounts.sessions import end_other_sessions
+from apps.accounts.sessions import create_session, end_other_sessions
 from apps.core.errors import ApiError
 from apps.teams.models import Team
 
@@ -43,6 +44,29 @@ def verify_credentials(username: str, password: str) -> User | None:
     if not user.check_password(password) or not user.is_active:
         return None
     return user
+
+
+def sign_in(
+    username: str, password: str, ip: str | None, user_agent: str
+) -> tuple[str, AuthSession]:
+    """A new session for these credentials (API login and the browser's sign-in page alike):
+    401 INVALID_CREDENTIALS, or 429 LOGIN_THROTTLED (with `retryAfter`) after too many
+    failures for this username or address."""
+    attempt = limiter.begin_attempt(username, ip)
+    wait = limiter.retry_after(username, ip, attempt)
+    if wait is not None:
+        attempt.delete()  # a throttled attempt does not extend the lock-out
+        raise ApiError(
+            429,
+            "LOGIN_THROTTLED",
+            "Too many failed login attempts. Try again later.",
+            retryAfter=wait,
+        )
+    user = verify_credentials(username, password)
+    if user is None:  # the attempt's record stays: it was a failure
+        raise ApiError(401, "INVALID_CREDENTIALS", "Invalid username or password")
+    limiter.clear_failures(username)  # this attempt's record too
+    return create_session(user, ip, user_agent)
 
 
 def resolve_team(value: str | None) -> Team:

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import limiter
 from apps.accounts.authentication import signed_in_user
 from apps.accounts.models import ROLE_ADMIN, ROLES, AuthSession, User
 from apps.accounts.services import (
@@ -20,10 +19,9 @@ from apps.accounts.services import (
     other_admins_exist,
     resolve_team,
     revoke_credentials,
+    sign_in,
     user_json,
-    verify_credentials,
 )
-from apps.accounts.sessions import create_session
 from apps.core.errors import ApiError
 from apps.core.permissions import IsAdmin
 from apps.core.tokens import client_ip
@@ -86,22 +84,13 @@ class LoginView(APIView):
     @extend_schema(request=LoginSerializer, responses={200: dict})
     def post(self, request: Request) -> Response:
         data = validated(LoginSerializer, request.data)
-        ip = client_ip(request)
-        attempt = limiter.begin_attempt(data["username"], ip)
-        wait = limiter.retry_after(data["username"], ip, attempt)
-        if wait is not None:
-            attempt.delete()  # a throttled attempt does not extend the lock-out
-            raise ApiError(
-                429,
-                "LOGIN_THROTTLED",
-                "Too many failed login attempts. Try again later.",
-                retryAfter=wait,
-            )
-        user = verify_credentials(data["username"], data["password"])
-        if user is None:  # the attempt's record stays: it was a failure
-            raise ApiError(401, "INVALID_CREDENTIALS", "Invalid username or password")
-        limiter.clear_failures(data["username"])  # this attempt's record too
-        token, session = create_session(user, ip, request.META.get("HTTP_USER_AGENT", ""))
+        token, session = sign_in(
+            data["username"],
+            data["password"],
+            client_ip(request),
+            request.META.get("HTTP_USER_AGENT", ""),
+        )
+        user = session.user
         return Response(
             {
                 "token": token,

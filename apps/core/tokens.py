@@ -3,6 +3,7 @@
 import hashlib
 import ipaddress
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 
 
@@ -19,7 +20,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def client_ip(request: Request) -> str | None:
+def client_ip(request: Request | HttpRequest) -> str | None:
     """The peer address; behind a proxy, uvicorn's --proxy-headers sets it from X-Forwarded-For."""
     value = request.META.get("REMOTE_ADDR") or ""
     try:

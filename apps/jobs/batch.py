@@ -15,6 +15,7 @@ import logging
 import re
 import shutil
 import threading
+import time
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +45,7 @@ MAX_STEM_BYTES = 150  # file systems allow 255 bytes; leave room for " (12).jpeg
 # Proxies and clients cap response headers (nginx buffers 4-8 KB by default, Node 16 KB in
 # all); past this the per-file results are in manifest.json and the job's status only.
 FILE_RESULTS_HEADER_MAX = 16 * 1024
+FILE_LIST_INTERVAL_S = 1.0
 # Printable ASCII passes through (so the header stays readable and about as long as its
 # JSON); %, + and every other byte are percent-encoded (decodeURIComponent undoes it).
 _HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%+")
@@ -156,14 +158,18 @@ class BatchZip:
             index, self.names[index], "completed", output=entry, savedVersion=version
         )
 
-    def finish(self) -> dict[str, Any]:
-        """Write manifest.json; return it (counts, and one line per file in upload order)."""
-        summary = {
+    def summary(self) -> dict[str, Any]:
+        """Counts, and one line per finished file in upload order."""
+        return {
             "total": len(self.names),
             "completed": self.completed,
             "failed": self.failed,
             "files": [asdict(self.results[i]) for i in sorted(self.results)],
         }
+
+    def finish(self) -> dict[str, Any]:
+        """Write manifest.json; return it."""
+        summary = self.summary()
         self.archive.writestr(MANIFEST, json_bytes(summary), zipfile.ZIP_DEFLATED)
         return summary
 
@@ -280,18 +286,20 @@ def zip_each(job: Job, reporter: Reporter, ctx: Context, process: Process, tag: 
     path = storage.work_dir(job) / "batch.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     files = FileRunner(job, reporter, ctx, process)
+    listed = 0.0  # when the finished files' lines were last written to the job
     with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
         batch = BatchZip(archive, job.input_names, library_keeper(job), tag)
         for index, result in files.results():
             batch.settle(index, result)
             shutil.rmtree(file_scratch(job, index), ignore_errors=True)
             imaging.release_cached_files()  # the file's deleted outputs, closed
-            reporter.progress(
-                files.percent(),
-                files.message(),
-                items_done=batch.completed,
-                items_failed=batch.failed,
-            )
+            fields: dict[str, Any] = {"items_done": batch.completed, "items_failed": batch.failed}
+            if time.monotonic() - listed >= FILE_LIST_INTERVAL_S:
+                # Each file's status as it finishes (the job detail shows it while the batch
+                # runs), rewritten at most once a second however fast files finish.
+                fields["result_info"] = batch.summary()
+                listed = time.monotonic()
+            reporter.progress(files.percent(), files.message(), **fields)
         summary = batch.finish()
     if not batch.completed:
         raise ToolError("ALL_FILES_FAILED", all_failed_message(summary), 422)

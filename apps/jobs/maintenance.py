@@ -13,6 +13,7 @@ import shutil
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from apps.accounts import limiter
@@ -137,5 +138,6 @@ def housekeeping() -> None:
 
     expire_results()
     purge_expired()
+    SessionStore.clear_expired()  # the browser sessions' rows (their tokens expired above)
     limiter.purge_old()
     find_orphans(clean=True)

@@ -30,10 +30,14 @@ from django.http.response import HttpResponseBase
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from apps.accounts.authentication import SessionTokenAuthentication
+from apps.accounts.authentication import (
+    BrowserSessionAuthentication,
+    SessionTokenAuthentication,
+)
 from apps.apikeys.authentication import ApiKeyAuthentication
 from apps.core.errors import ApiError, database_busy, error_response
 from apps.core.throttling import ApiRateThrottle
+from apps.jobs.eta import queue_position
 from apps.jobs.models import Job
 
 POLL_S = 0.5
@@ -48,7 +52,13 @@ def credentials(request: HttpRequest) -> tuple[Any, Any]:
     """(user, session or API key) of the caller, (None, None) for anonymous; raises
     AuthenticationFailed, or ApiError (a password to change first)."""
     drf_request = Request(request)
-    for authenticator in (ApiKeyAuthentication(), SessionTokenAuthentication()):
+    # The browser's session cookie too: an EventSource cannot send a bearer header.
+    authenticators = (
+        ApiKeyAuthentication(),
+        SessionTokenAuthentication(),
+        BrowserSessionAuthentication(),
+    )
+    for authenticator in authenticators:
         found = authenticator.authenticate(drf_request)
         if found is not None:
             return found
@@ -76,7 +86,7 @@ def throttled(request: HttpRequest, user: Any, auth: Any) -> HttpResponseBase | 
     return response
 
 
-def event(job: Job) -> dict[str, Any]:
+def event(job: Job, position: int | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "jobId": str(job.pk),
         "progress": int(job.percent) if float(job.percent).is_integer() else job.percent,
@@ -85,6 +95,8 @@ def event(job: Job) -> dict[str, Any]:
         "stage": job.stage,
         "items": {"total": job.items_total, "done": job.items_done, "failed": job.items_failed},
     }
+    if position is not None:  # a queued job: where it stands, so a waiting page can say
+        data["queuePosition"] = position
     if job.error_code:
         data["error"] = {"code": job.error_code, "message": job.error_message}
     return data
@@ -98,9 +110,11 @@ def release_connection() -> None:
         connection.close()
 
 
-def poll(job_id: UUID) -> Job:
+def poll(job_id: UUID) -> tuple[Job, int | None]:
+    """The job, and its queue position while it waits."""
     try:
-        return Job.objects.get(pk=job_id)
+        job = Job.objects.get(pk=job_id)
+        return job, queue_position(job)
     finally:
         release_connection()
 
@@ -118,13 +132,13 @@ async def events(
                 yield REVOKED + "\n\n"
                 return
         try:
-            job = await sync_to_async(poll)(job_id)
+            job, position = await sync_to_async(poll)(job_id)
         except DatabaseError as exc:
             if not database_busy(exc):
                 raise
             await asyncio.sleep(POLL_S)  # no free connection this time: the stream goes on
             continue
-        current = event(job)
+        current = event(job, position)
         if current != last:
             yield f"data: {json.dumps(current)}\n\n"
             last, last_sent = current, time.monotonic()

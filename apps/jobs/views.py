@@ -17,6 +17,7 @@ from apps.core import pagination
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
 from apps.jobs import responses, storage
+from apps.jobs.eta import eta_seconds, queue_position
 from apps.jobs.models import Job
 
 
@@ -29,37 +30,6 @@ def get_job_or_404(request: Request, job_id: UUID) -> Job:
     if job is None:
         raise ApiError(404, "NOT_FOUND", "Job not found")
     return job
-
-
-def average_duration(job: Job) -> float | None:
-    """Mean seconds of the last 50 completed jobs of the same kind and tool."""
-    recent = Job.objects.filter(
-        status=Job.Status.COMPLETED,
-        each_file=job.each_file,
-        tool_id=job.tool_id,
-        started_at__isnull=False,
-    ).order_by("-finished_at")[:50]
-    durations = [j.duration_s for j in recent if j.duration_s is not None]
-    return sum(durations) / len(durations) if durations else None
-
-
-def queue_position(job: Job) -> int | None:
-    if job.status != Job.Status.QUEUED:
-        return None
-    ahead = Job.objects.filter(
-        status=Job.Status.QUEUED, queue=job.queue, created_at__lt=job.created_at
-    ).count()
-    return ahead + 1
-
-
-def eta_seconds(job: Job, position: int | None) -> float | None:
-    average = average_duration(job)
-    if average is None or job.finished:
-        return None
-    if job.status == Job.Status.PROCESSING:
-        return round(average * (1 - job.percent / 100), 1)
-    waves = ((position or 1) - 1) // settings.WORKER_CONCURRENCY + 1
-    return round(waves * average, 1)
 
 
 def job_json(job: Job, detail: bool = False) -> dict[str, Any]:
@@ -86,6 +56,8 @@ def job_json(job: Job, detail: bool = False) -> dict[str, Any]:
         "durationS": job.duration_s,
         **responses.urls(job),
     }
+    if job.each_file and not job.finished:  # a running batch: the files finished so far
+        data["files"] = (job.result_info or {}).get("files", [])
     if job.status == Job.Status.COMPLETED:
         data["result"] = {
             "name": job.result_name,

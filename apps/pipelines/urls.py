@@ -8,6 +8,7 @@ urlpatterns = [
     path("pipeline/execute", views.PipelineExecuteView.as_view()),
     path("pipeline/batch", views.PipelineBatchView.as_view()),
     path("pipeline/save", views.PipelineSaveView.as_view()),
+    path("pipeline/validate", views.PipelineValidateView.as_view()),
     path("pipeline/list", views.PipelineListView.as_view()),
     path("pipeline/tools", views.PipelineToolsView.as_view()),
     path("pipeline/<uuid:pipeline_id>", views.PipelineDetailView.as_view()),

@@ -202,6 +202,20 @@ class PipelineSaveView(APIView):
         return Response(pipeline_json(pipeline), status=201)
 
 
+class PipelineValidateView(APIView):
+    """POST {steps, eachFile?}: check the steps exactly as a run or a save would, without
+    running anything: 200 with the normalised steps, or the first step-named error (400).
+    The pipeline builder calls it as the user edits."""
+
+    permission_classes = [CanUseTools]
+
+    @extend_schema(operation_id="pipeline_validate", request=dict, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        each_file = bool(request.data.get("eachFile")) if isinstance(request.data, dict) else False
+        steps = validate_steps(raw_steps(request, "steps"), each_file=each_file)
+        return Response({"valid": True, "steps": [s.as_json() for s in steps]})
+
+
 class PipelineListView(APIView):
     permission_classes = [CanUseTools]
 
@@ -218,6 +232,19 @@ class PipelineDetailView(APIView):
     @extend_schema(operation_id="pipeline_get", responses={200: dict})
     def get(self, request: Request, pipeline_id: UUID) -> Response:
         pipeline = get_pipeline_or_404(request, pipeline_id)
+        return Response(pipeline_json(pipeline, with_owner=is_admin(request)))
+
+    @extend_schema(operation_id="pipeline_update", request=SaveSerializer, responses={200: dict})
+    def put(self, request: Request, pipeline_id: UUID) -> Response:
+        """Replace a saved pipeline's name, description and steps (validated as for a save)."""
+        pipeline = get_pipeline_or_404(request, pipeline_id)
+        serializer = SaveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        steps = validate_steps(raw_steps(request, "steps"))
+        pipeline.name = serializer.validated_data["name"]
+        pipeline.description = serializer.validated_data["description"]
+        pipeline.steps = [s.as_json() for s in steps]
+        pipeline.save(update_fields=["name", "description", "steps", "updated_at"])
         return Response(pipeline_json(pipeline, with_owner=is_admin(request)))
 
     @extend_schema(operation_id="pipeline_delete", responses={200: dict})

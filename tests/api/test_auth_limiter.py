@@ -178,10 +178,10 @@ def test_a_guess_arriving_while_another_is_being_checked_counts_it(
     """The race of parallel guesses, played in order: while the third wrong password is
     being checked, a fourth guess arrives. Counted before checking, the fourth sees the
     third and is refused (checking first and recording after let both through)."""
-    from apps.accounts import views
+    from apps.accounts import services
 
     fail(anon, "alice", 2)
-    real_verify = views.verify_credentials
+    real_verify = services.verify_credentials
     nested: list = []
 
     def verify_with_a_parallel_guess(username: str, password: str):
@@ -189,7 +189,7 @@ def test_a_guess_arriving_while_another_is_being_checked_counts_it(
             nested.append(login(anon, "alice", "another-wrong-password"))
         return real_verify(username, password)
 
-    monkeypatch.setattr(views, "verify_credentials", verify_with_a_parallel_guess)
+    monkeypatch.setattr(services, "verify_credentials", verify_with_a_parallel_guess)
     assert login(anon, "alice", "wrong-password").status_code == 401
 
     assert nested[0].status_code == 429

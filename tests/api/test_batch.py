@@ -358,6 +358,33 @@ def test_zip_each_reports_each_file_and_names_the_zip_by_tag(user):
     assert reporter.reports[-1][0] == 100
 
 
+def test_zip_each_lists_each_finished_file_while_the_batch_runs(user, settings, monkeypatch):
+    settings.CONCURRENT_JOBS = 1
+    monkeypatch.setattr(batch, "FILE_LIST_INTERVAL_S", 0)  # every file, not once a second
+    job, reporter = stored_batch(user, 2), FakeReporter()
+
+    batch.zip_each(job, reporter, Context(storage.work_dir(job)), resize_to(10), "t")  # type: ignore[arg-type]
+
+    listed = [f["result_info"]["files"] for _, _, f in reporter.reports if "result_info" in f]
+    assert [[line["name"] for line in files] for files in listed] == [
+        ["p0.jpg"],
+        ["p0.jpg", "p1.jpg"],
+    ]
+    assert listed[0][0]["status"] == "completed" and listed[0][0]["output"] == "p0_t.jpg"
+
+
+def test_a_running_batchs_detail_shows_the_files_finished_so_far(user_client, user):
+    job = stored_batch(user, 3)
+    lines = [
+        {"index": 0, "name": "p0.jpg", "status": "failed", "error": {"code": "X", "message": "m"}}
+    ]
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.PROCESSING, result_info={"files": lines})
+
+    detail = user_client.get(f"/api/v1/jobs/{job.pk}").json()
+
+    assert detail["files"] == lines
+
+
 def test_zip_each_stops_starting_files_once_cancelled(user, settings):
     settings.CONCURRENT_JOBS = 1
     job, reporter = stored_batch(user, 3), FakeReporter()

@@ -172,6 +172,13 @@ ROWS = {
         (401, 201, 201, 201, 201),
         lambda: {"name": "p", "steps": STEPS},
     ),
+    "pipeline-validate": Row("POST", "/api/v1/pipeline/validate", AUTH, lambda: {"steps": STEPS}),
+    "pipeline-update-others": Row(
+        "PUT",
+        "/api/v1/pipeline/{bob_pipeline}",
+        (401, 404, 200, 404, 200),
+        lambda: {"name": "renamed", "steps": STEPS},
+    ),
     "pipeline-list": Row("GET", "/api/v1/pipeline/list", AUTH),
     "pipeline-tools": Row("GET", "/api/v1/pipeline/tools", AUTH),
     "pipeline-detail-others": Row(

@@ -193,3 +193,59 @@ def test_pipeline_tools_lists_one_image_tools_and_flags_last_only(user_client):
     assert {"resize", "crop", "rotate", "compress", "info"} <= set(body["tools"])
     assert "convert" not in body["tools"]
     assert {"info", "favicon"} <= set(body["lastOnly"])
+
+
+def test_validate_checks_steps_without_running_anything(user_client):
+    from apps.jobs.models import Job
+
+    ok = user_client.post(
+        "/api/v1/pipeline/validate",
+        {"steps": [{"toolId": "resize", "settings": {"width": 10}}, {"toolId": "rotate"}]},
+        format="json",
+    )
+    bad = user_client.post(
+        "/api/v1/pipeline/validate",
+        {
+            "steps": [
+                {"toolId": "resize", "settings": {"width": 10}},
+                {"toolId": "rotate", "settings": {"angle": "x"}},
+            ]
+        },
+        format="json",
+    )
+
+    assert ok.status_code == 200
+    assert [s["toolId"] for s in ok.json()["steps"]] == ["resize", "rotate"]
+    assert bad.status_code == 400
+    assert bad.json()["error"].startswith("Step 2 (rotate):")
+    assert not Job.objects.exists()
+
+
+def test_a_saved_pipeline_is_updated_in_place(user_client):
+    saved = user_client.post(
+        "/api/v1/pipeline/save",
+        {"name": "a", "steps": [{"toolId": "resize", "settings": {"width": 10}}]},
+        format="json",
+    ).json()
+
+    updated = user_client.put(
+        f"/api/v1/pipeline/{saved['id']}",
+        {
+            "name": "b",
+            "description": "d",
+            "steps": [{"toolId": "rotate", "settings": {"angle": 90}}],
+        },
+        format="json",
+    )
+    refused = user_client.put(
+        f"/api/v1/pipeline/{saved['id']}",
+        {"name": "c", "steps": [{"toolId": "nope"}]},
+        format="json",
+    )
+
+    assert updated.status_code == 200
+    assert updated.json()["id"] == saved["id"]
+    assert updated.json()["name"] == "b"
+    assert [s["toolId"] for s in updated.json()["steps"]] == ["rotate"]
+    assert refused.status_code == 400
+    assert user_client.get(f"/api/v1/pipeline/{saved['id']}").json()["name"] == "b"

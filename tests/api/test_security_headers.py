@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_html_page_gets_the_content_security_policy_and_may_not_be_framed(anon):
-    response = anon.get("/")
+    response = anon.get("/login")
 
     assert response["Content-Type"].startswith("text/html")
     assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
