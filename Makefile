@@ -50,6 +50,7 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format .
 
 bench: $(DEV_STAMP)
+	$(PY) bench/ui.py
 	$(PY) bench/resize.py
 	$(PY) bench/batch.py
 	$(PY) bench/tools.py

@@ -22,7 +22,7 @@ import httpx
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, new_user, sign_in
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, sign_in
 from tests.live.stack import running_stack
 
 TIMING = """() => {
@@ -51,18 +51,18 @@ def measure(page: Page, path: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--pages", default="/login,/,/tools/resize,/pipelines,/library,/jobs")
+    pages = "/login,/,/tools/resize,/tools/erase-object,/pipelines,/library,/jobs,/settings,/admin"
+    parser.add_argument("--pages", default=pages + ",/admin/users,/admin/models,/admin/system")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, running_stack(Path(folder)) as stack:
-        headers = stack.login()
-        username, password = new_user(stack, headers)
+        stack.login()  # the first admin's forced password change
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             signed = browser.new_context(base_url=stack.base)
-            sign_in(signed.new_page(), username, password)
+            sign_in(signed.new_page(), "admin", stack.password)
             state = signed.storage_state()
             print(
-                f"{'page':<16}{'TTFB ms':>9}{'DOM ready ms':>14}{'load ms':>9}"
+                f"{'page':<22}{'TTFB ms':>9}{'DOM ready ms':>14}{'load ms':>9}"
                 f"{'JS+CSS KB':>11}{'gzip KB':>9}"
             )
             for path in args.pages.split(","):
@@ -76,7 +76,7 @@ def main() -> None:
                 )
                 median = {k: statistics.median(r[k] for r in rows) for k in ("ttfb", "dcl", "load")}
                 print(
-                    f"{path:<16}{median['ttfb']:>9.0f}{median['dcl']:>14.0f}"
+                    f"{path:<22}{median['ttfb']:>9.0f}{median['dcl']:>14.0f}"
                     f"{median['load']:>9.0f}{raw / 1024:>11.1f}{packed / 1024:>9.1f}"
                 )
             browser.close()

@@ -7,6 +7,8 @@ take back an `Output`.
 
 from __future__ import annotations
 
+import copy
+import functools
 import mimetypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -198,5 +200,17 @@ class Tool:
             "device": self.device,
             "models": list(self.models),
             "experimental": self.experimental,
-            "settings": self.settings.model_json_schema(),
+            "settings": settings_schema(self.settings),
         }
+
+
+@functools.cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def settings_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A settings model's JSON schema: built once per process (pydantic takes ~2 ms a tool,
+    and the catalog, the tool pages and the pipeline builder ask for all of them), copied
+    so no caller can change the cached one."""
+    return copy.deepcopy(_schema_of(model))

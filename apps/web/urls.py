@@ -10,7 +10,6 @@ urlpatterns = [
     path("logout", account.logout, name="logout"),
     path("password", account.password, name="password"),
     path("tools/<slug:tool_id>", views.tool_page, name="tool"),
-    path("", include("apps.web.tool_urls")),
     path("", include("apps.web.library_urls")),
     path("", include("apps.web.jobs_urls")),
     path("", include("apps.web.admin_urls")),

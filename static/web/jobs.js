@@ -1,7 +1,7 @@
 // The jobs page: running and queued rows follow their jobs (one request per state every
 // 1.5 s, whatever the number of rows), a finished job's row is fetched again from the
 // server (Download link, error, duration), Cancel asks /api/v1/jobs/<id>/cancel, and the
-// queue summary follows GET /api/v1/queue/status.
+// queue summary follows GET /api/v1/queue/status; new jobs appear at the top of page 1.
 import { api, t, toast } from "./api.js";
 import { localTimes, say } from "./library-confirm.js";
 
@@ -10,12 +10,17 @@ const QUEUE_MS = 5000;
 
 const activeRows = () => [...document.querySelectorAll("tr[data-active]")];
 
+/** A job's row as the server renders it (Download link, error, duration). */
+async function rowOf(jobId) {
+  const response = await fetch(`/jobs/${jobId}/row`, { credentials: "same-origin" });
+  if (!response.ok) return null;
+  const html = new DOMParser().parseFromString(await response.text(), "text/html");
+  return html.querySelector("tr[data-job-id]");
+}
+
 async function replaceRow(row) {
   try {
-    const response = await fetch(`/jobs/${row.dataset.jobId}/row`, { credentials: "same-origin" });
-    if (!response.ok) return;
-    const html = new DOMParser().parseFromString(await response.text(), "text/html");
-    const fresh = html.querySelector("tr[data-job-id]");
+    const fresh = await rowOf(row.dataset.jobId);
     if (!fresh || !row.isConnected) return;
     const focused = row.contains(document.activeElement);
     row.replaceWith(fresh);
@@ -80,6 +85,22 @@ async function refreshQueue() {
   } catch (error) { /* keep what is shown */ }
 }
 
+/** On the first page, jobs started elsewhere (another tab, a script) appear at the top. */
+async function addNewJobs() {
+  const params = new URLSearchParams(location.search);
+  const body = document.querySelector("table[data-jobs] tbody");
+  if (!body || Number(params.get("page") || 1) !== 1) return;
+  const status = params.get("status");
+  try {
+    const answer = await api(`/api/v1/jobs?pageSize=10${status ? `&status=${encodeURIComponent(status)}` : ""}`);
+    const shown = new Set([...body.querySelectorAll("tr[data-job-id]")].map((row) => row.dataset.jobId));
+    for (const job of answer.jobs.filter((j) => !shown.has(j.id)).reverse()) {
+      const row = await rowOf(job.id);
+      if (row) { body.prepend(row); localTimes(row); }
+    }
+  } catch (error) { /* the next round tries again */ }
+}
+
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-cancel]");
   if (!button) return;
@@ -101,4 +122,4 @@ document.addEventListener("click", async (event) => {
 localTimes();
 refreshQueue();
 setInterval(() => { if (!document.hidden) poll(); }, POLL_MS);
-setInterval(() => { if (!document.hidden) refreshQueue(); }, QUEUE_MS);
+setInterval(() => { if (!document.hidden) { refreshQueue(); addNewJobs(); } }, QUEUE_MS);

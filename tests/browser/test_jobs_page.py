@@ -85,12 +85,16 @@ def test_a_completed_job_downloads_and_a_failed_one_shows_its_error(
 def test_a_running_batch_shows_live_progress_and_is_cancelled_from_the_page(
     admin_page: Page, live: Stack, admin_headers: dict[str, str]
 ) -> None:
-    # A batch that lasts long enough: 24 rotations of a 4000x3000 image, two at a time.
-    image = pyvips.Image.xyz(4000, 3000)[0].cast("uchar").write_to_buffer(".jpg", Q=30)
+    # A batch that outlasts the clicks on any machine: 8 rotations of a 48-megapixel image
+    # (smooth bands: under 1 MB each, so all fit the 8 MB request limit), two at a time.
+    xyz = pyvips.Image.xyz(8000, 6000)
+    x, y = xyz[0], xyz[1]
+    bands = ((x / 16) % 255).bandjoin([(y / 12) % 255, ((x + y) / 28) % 255])
+    image = bands.cast("uchar").write_to_buffer(".jpg", Q=70)
     submitted = httpx.post(
         f"{live.base}/api/v1/tools/rotate/batch",
         headers={**admin_headers, "Prefer": "respond-async"},
-        files=[("files", (f"big-{i}.jpg", image, "image/jpeg")) for i in range(24)],
+        files=[("files", (f"big-{i}.jpg", image, "image/jpeg")) for i in range(8)],
         data={"settings": json.dumps({"angle": 33})},
         timeout=60,
     )
@@ -102,13 +106,13 @@ def test_a_running_batch_shows_live_progress_and_is_cancelled_from_the_page(
     row = page.locator(f"#job-{job_id}")
     expect(row).to_contain_text("Batch")
     expect(row).to_have_attribute("data-status", "processing", timeout=30_000)
-    expect(row.locator("[data-progress-text]")).to_contain_text(re.compile(r"/24"), timeout=30_000)
+    expect(row.locator("[data-progress-text]")).to_contain_text(re.compile(r"/8"), timeout=30_000)
     row.get_by_role("button", name="Cancel").click()
     expect(row.locator("[data-status-badge]")).to_have_text("Cancelled", timeout=60_000)
     expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
     final = job(live, admin_headers, job_id)
     assert final["status"] == "cancelled"
-    assert final["items"]["done"] < 24
+    assert final["items"]["done"] < 8
 
 
 def test_a_user_sees_only_their_own_jobs_and_the_queue(
@@ -140,3 +144,18 @@ def test_a_user_sees_only_their_own_jobs_and_the_queue(
     expect(page.get_by_role("columnheader", name="Owner")).to_have_count(0)
     expect(page.locator("[data-queue-workers]")).to_have_text("2")  # WORKER_CONCURRENCY
     expect(page.locator("[data-queue-wait]")).not_to_have_text("—")  # filled from the API
+
+
+def test_a_job_started_elsewhere_appears_without_a_reload(
+    admin_page: Page, live: Stack, admin_headers: dict[str, str]
+) -> None:
+    run_tool(live, admin_headers, "resize", {"width": 10}, png(20, 20))
+    page = admin_page
+    page.goto("/jobs")
+    expect(page.locator("table[data-jobs] tbody tr").first).to_be_visible()
+    later = run_tool(live, admin_headers, "resize", {"width": 11}, png(20, 20))
+    row = page.locator(f"#job-{later.headers['X-Job-Id']}")
+    expect(row).to_contain_text("Done", timeout=20_000)
+    expect(page.locator("table[data-jobs] tbody tr").first).to_have_id(
+        f"job-{later.headers['X-Job-Id']}"
+    )
