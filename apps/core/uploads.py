@@ -26,12 +26,12 @@ def first_upload(request: Request, fields: Sequence[str]) -> UploadedFile:
 def save_upload(upload: UploadedFile, directory: Path, name: str) -> Path:
     """Put an upload into `directory` under a safe `name`.
 
-    A large upload already sits in a temporary file on the same disk: it is moved, not
-    copied (Django's TemporaryUploadedFile tolerates its file having been moved).
+    A large upload (or a staged one) already sits in a file on the same disk: it is moved,
+    not copied (Django's TemporaryUploadedFile tolerates its file having been moved).
     """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / Path(name).name
-    if isinstance(upload, TemporaryUploadedFile):
+    if hasattr(upload, "temporary_file_path"):  # Django's temporary uploads, staged files
         try:
             os.replace(upload.temporary_file_path(), target)
             return target

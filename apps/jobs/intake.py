@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from apps.core.errors import ApiError
 from apps.core.uploads import first_upload
+from apps.jobs import staging
 from tools.base import Inputs, Tool
 
 # Multipart field names for each input kind; later names are accepted aliases.
@@ -93,9 +94,11 @@ def batch_uploads(request: Request, extra: int = 0) -> list[UploadedFile]:
     """The files of a batch, in upload order; with `extra` library files, 1 to
     MAX_BATCH_SIZE inputs in all.
 
-    `files` is the documented field; repeated `file` fields are accepted too.
+    `files` is the documented field; repeated `file` fields are accepted too, and
+    `uploadIds` names staged uploads (apps.jobs.staging), which come after the files.
     """
     files = request.FILES.getlist(MANY_FILES_FIELD) or request.FILES.getlist(FILE_FIELDS[0])
+    files = [*files, *staging.staged_files(request)]
     if not files and not extra:
         raise ApiError(400, "NO_FILE", "No files uploaded: send multipart fields 'files'")
     if len(files) + extra > settings.MAX_BATCH_SIZE:

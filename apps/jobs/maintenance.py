@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.accounts import limiter
 from apps.accounts.sessions import purge_expired
 from apps.core.disk import low_on_space
-from apps.jobs import storage
+from apps.jobs import staging, storage
 from apps.jobs.models import Job
 from apps.jobs.queue import enqueue
 
@@ -139,5 +139,6 @@ def housekeeping() -> None:
     expire_results()
     purge_expired()
     SessionStore.clear_expired()  # the browser sessions' rows (their tokens expired above)
+    staging.expire()
     limiter.purge_old()
     find_orphans(clean=True)

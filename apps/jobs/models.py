@@ -120,3 +120,28 @@ class Job(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class StagedUpload(models.Model):
+    """One file sent on its own (POST /api/v1/uploads) for a batch to name later by id.
+
+    A batch is one request, and MAX_UPLOAD_SIZE_MB (and any proxy's body limit) caps a
+    request: sending its files one request each first lifts that cap, which is how the
+    browser sends batches of any size. The batch that names a staged file takes it over
+    (the file moves into the job's folder); an unused one is deleted after
+    JOB_RESULT_TTL_HOURS. Only its owner can use it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,  # AUTH_ENABLED=false: anonymous, like jobs
+        related_name="staged_uploads",
+    )
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size} bytes)"

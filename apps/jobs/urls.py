@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/download", views.JobDownloadView.as_view()),
     path("jobs/<uuid:job_id>/cancel", views.JobCancelView.as_view()),
     path("jobs/<uuid:job_id>/progress", sse.progress),
+    path("uploads", views.StagedUploadView.as_view()),
     path("queue/status", views.QueueStatusView.as_view()),
     path("queue/history", views.QueueHistoryView.as_view()),
 ]

@@ -8,7 +8,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +17,8 @@ from rest_framework.views import APIView
 from apps.core import pagination
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
-from apps.jobs import responses, storage
+from apps.core.uploads import first_upload
+from apps.jobs import responses, staging, storage
 from apps.jobs.eta import eta_seconds, queue_position
 from apps.jobs.models import Job
 
@@ -189,3 +191,23 @@ class QueueHistoryView(APIView):
             request, finished.select_related("owner"), "jobs", job_json, 20, size_alias="limit"
         )
         return Response(page)
+
+
+STAGE_FORM = {
+    "multipart/form-data": inline_serializer("StagedUpload", {"file": serializers.FileField()})
+}
+
+
+class StagedUploadView(APIView):
+    """POST one file (multipart `file`): kept for a batch to name in `uploadIds`, so a
+    batch may be larger than one request (MAX_UPLOAD_SIZE_MB, a proxy's body limit)."""
+
+    permission_classes = [CanUseTools]
+    # One request per file of a batch: bounded by MAX_BATCH_SIZE waiting files per user
+    # rather than by the per-minute API limit, which a batch of hundreds would exhaust.
+    throttle_classes: list = []
+
+    @extend_schema(operation_id="uploads_stage", request=STAGE_FORM, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        row = staging.stage(request.user, first_upload(request, ("file",)))
+        return Response(staging.staged_json(row), status=201)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from apps.core.errors import ApiError
 from apps.core.ownership import owner_of
 from apps.core.permissions import CanUseTools, is_admin
-from apps.jobs import intake, responses, services
+from apps.jobs import intake, responses, services, staging
 from apps.jobs.steps import INVALID, Step, ToolPolicy, is_last_only, step_tools, validate_steps
 from apps.library import links
 from apps.pipelines.models import Pipeline
@@ -37,7 +37,8 @@ def run_form(name: str, batch: bool, saved: bool) -> dict[str, Any]:
     """The documented multipart body of a run endpoint (for the OpenAPI spec only)."""
     fields: dict[str, serializers.Field] = {"async": serializers.BooleanField(required=False)}
     if batch:
-        fields["files"] = serializers.ListField(child=serializers.FileField())
+        fields["files"] = serializers.ListField(child=serializers.FileField(), required=False)
+        fields["uploadIds"] = serializers.CharField(required=False, help_text=STAGED_HELP)
     else:
         fields["file"] = serializers.FileField()
     if not saved:
@@ -46,6 +47,10 @@ def run_form(name: str, batch: bool, saved: bool) -> dict[str, Any]:
 
 
 RUN_RESPONSES = {200: bytes, 202: dict}
+STAGED_HELP = (
+    "JSON list of staged upload ids (POST /api/v1/uploads, one file per request): a batch "
+    "larger than one request may carry. They come after `files`."
+)
 
 
 class SaveSerializer(serializers.Serializer):
@@ -76,6 +81,7 @@ def start(request: Request, steps: Sequence[Step], each_file: bool, saved: UUID 
     )
     asynchronous = intake.wants_async(request)
     job = services.submit(request.user, work, asynchronous=asynchronous)
+    staging.consumed(uploads)
     return responses.answer(request, job, asynchronous)
 
 

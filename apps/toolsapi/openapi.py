@@ -116,7 +116,12 @@ def _batch_operation(tool: Tool, settings_name: str) -> dict[str, Any]:
         "type": "array",
         "items": {"type": "string", "format": "binary"},
     }
-    schema["required"] = ["files"]
+    schema["properties"]["uploadIds"] = {
+        "type": "string",
+        "description": "JSON list of staged upload ids (POST /api/v1/uploads, one file per "
+        "request), for a batch larger than one request may carry; after `files`",
+    }
+    schema["required"] = []
     zip_ok = {
         "description": "ZIP of the results with manifest.json (headers X-Job-Id, X-File-Results)",
         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
-from apps.jobs import intake, responses, services
+from apps.jobs import intake, responses, services, staging
 from apps.jobs.steps import ToolPolicy, tool_step
 from apps.library import links
 from tools import registry
@@ -108,4 +108,5 @@ class BatchView(APIView):
         )
         asynchronous = intake.wants_async(request)
         job = services.submit(request.user, work, asynchronous=asynchronous)
+        staging.consumed(uploads)
         return responses.answer(request, job, asynchronous)

@@ -84,6 +84,36 @@ export function upload(path, form, onProgress) {
   });
 }
 
+/**
+ * Send a batch's files one request each (POST /api/v1/uploads, two at a time) and resolve
+ * with their upload ids in order: a batch then names them in `uploadIds`, so neither the
+ * server's request limit nor a proxy's body limit caps the batch. onProgress(fraction)
+ * follows the bytes sent.
+ */
+export async function stageFiles(files, onProgress, names = []) {
+  const total = files.reduce((sum, file) => sum + file.size, 0) || 1;
+  const sent = new Array(files.length).fill(0);
+  const ids = new Array(files.length);
+  let next = 0;
+  const report = () => onProgress && onProgress(sent.reduce((a, b) => a + b, 0) / total);
+  const worker = async () => {
+    while (next < files.length) {
+      const index = next++;
+      const form = new FormData();
+      form.append("file", files[index], names[index] || files[index].name);
+      const answer = await upload("/api/v1/uploads", form, (fraction) => {
+        sent[index] = fraction * files[index].size;
+        report();
+      });
+      sent[index] = files[index].size;
+      ids[index] = answer.uploadId;
+      report();
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return ids;
+}
+
 /** document.createElement with attributes and children, for small bits of UI. */
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);

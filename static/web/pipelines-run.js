@@ -1,9 +1,10 @@
 // Running the pipeline being built: uploaded images (picker or drag-and-drop, refused over
 // the upload limit before any byte is sent) and/or library files. One file goes to
-// /pipeline/execute, several to /pipeline/batch, both async; then the job's progress card,
+// /pipeline/execute, several to /pipeline/batch (their files staged one request each, so no
+// request limit caps a batch), both async; then the job's progress card,
 // its result preview and a Download link. The running job's id is kept, so a reload
 // picks the job up again.
-import { api, el, formatBytes, limits, oversized, t as common, upload } from "./api.js";
+import { api, el, formatBytes, limits, oversized, stageFiles, t as common, upload } from "./api.js";
 import { progressCard } from "./jobs-watch.js";
 
 const FINAL = new Set(["completed", "failed", "cancelled"]);
@@ -141,7 +142,7 @@ export function setupRun(builder) {
   });
 
   // --- Running ------------------------------------------------------------------------
-  function requestForm() {
+  async function requestForm(onStaged) {
     const form = new FormData();
     form.append("pipeline", JSON.stringify(builder.stepsJson()));
     form.append("async", "true");
@@ -151,7 +152,7 @@ export function setupRun(builder) {
       else form.append("fileId", [...library.keys()][0]);
       return ["/api/v1/pipeline/execute", form];
     }
-    for (const file of uploads) form.append("files", file);
+    if (uploads.length) form.append("uploadIds", JSON.stringify(await stageFiles(uploads, onStaged)));
     if (library.size) form.append("fileIds", JSON.stringify([...library.keys()]));
     return ["/api/v1/pipeline/batch", form];
   }
@@ -166,16 +167,17 @@ export function setupRun(builder) {
     running = true;
     renderInputs();
     result.replaceChildren();
-    const [path, form] = requestForm();
     const bar = el("progress", { max: "100", value: "0", "aria-label": t("uploading", { n: 0 }) });
     const label = el("p", { class: "job-status" }, t("uploading", { n: 0 }));
     progress.replaceChildren(el("div", { class: "card progress-card" }, label, bar));
+    const sending = (fraction) => {
+      const percent = Math.round(fraction * 100);
+      bar.value = percent;
+      label.textContent = t("uploading", { n: percent });
+    };
     try {
-      const answer = await upload(path, form, (fraction) => {
-        const percent = Math.round(fraction * 100);
-        bar.value = percent;
-        label.textContent = t("uploading", { n: percent });
-      });
+      const [path, form] = await requestForm(sending);
+      const answer = await upload(path, form, count() > 1 ? null : sending);
       try { localStorage.setItem(jobKey, answer.jobId); } catch (e) { /* not kept */ }
       await follow(answer.jobId);
     } catch (error) {

@@ -2,7 +2,7 @@
 // tool's schema (with its custom widget), Run (a batch with several files), the progress card
 // (SSE) and the result. `?job=` recovers a job after a reload; `?file=` preselects a library
 // file; `?settings=` (URL-encoded JSON) fills in the form.
-import { api, el, formatBytes, limits, pageData, upload } from "./api.js";
+import { api, el, formatBytes, limits, pageData, stageFiles, upload } from "./api.js";
 import { progressCard } from "./jobs-watch.js";
 import { schemaForm } from "./schema-form.js";
 import { inputList, wireSources } from "./tool-input.js";
@@ -111,7 +111,8 @@ function sentBytes(items) {
 
 function inputProblem(items) {
   const total = sentBytes(items);
-  if (total + 64 * 1024 > limits.maxUploadBytes) {
+  // A batch sends each file on its own (stageFiles): only one-request runs meet the limit.
+  if (!isBatch(items) && total + 64 * 1024 > limits.maxUploadBytes) {
     return text.requestTooLarge.replace("{total}", formatBytes(total)).replace("{mb}", limits.maxUploadMb);
   }
   if (tool.inputs === "one" && items.length === 0) return text.needFile;
@@ -126,8 +127,9 @@ async function asFile(item) {
   return new File([await response.blob()], item.name, { type: response.headers.get("Content-Type") || "" });
 }
 
-/** The request for the chosen inputs: [path, FormData]. */
-async function request(items, settings) {
+/** The request for the chosen inputs: [path, FormData]. A batch's files are staged first
+ * (one request each, onStaged reporting the bytes sent), then named by their ids. */
+async function request(items, settings, onStaged) {
   const data = new FormData();
   data.append("async", "true");
   let path = `/api/v1/tools/${tool.id}`;
@@ -135,7 +137,10 @@ async function request(items, settings) {
   const library = items.filter((i) => i.kind === "library");
   if (tool.inputs === "one" && isBatch(items)) {
     path += "/batch";
-    for (const item of uploads) data.append("files", item.file, item.name);
+    if (uploads.length) {
+      const ids = await stageFiles(uploads.map((i) => i.file), onStaged, uploads.map((i) => i.name));
+      data.append("uploadIds", JSON.stringify(ids));
+    }
     if (library.length) settings.fileIds = library.map((i) => i.id);
   } else if (tool.inputs === "one" || tool.inputs === "optional") {
     if (library.length) settings.fileId = library[0].id;
@@ -191,8 +196,9 @@ async function run() {
   running = true;
   updateRun();
   try {
-    const [path, data] = await request(items, settings);
-    const answer = await upload(path, data, uploadCard());
+    const progress = uploadCard();
+    const [path, data] = await request(items, settings, progress);
+    const answer = await upload(path, data, isBatch(items) ? null : progress);
     rememberTool();
     await follow(answer.jobId, before);
   } catch (error) {

@@ -155,6 +155,9 @@ ROWS = {
     "job-progress-others": Row("GET", "/api/v1/jobs/{bob_job}/progress", (401, 404, 200, 404, 200)),
     "job-cancel-others": Row("POST", "/api/v1/jobs/{bob_queued}/cancel", (401, 404, 200, 404, 200)),
     "queue-status": Row("GET", "/api/v1/queue/status", AUTH),
+    "uploads-stage": Row(
+        "POST", "/api/v1/uploads", (401, 201, 201, 201, 201), lambda: photos("file", 1), True
+    ),
     "queue-history": Row("GET", "/api/v1/queue/history", AUTH),
     # batches and pipelines: anyone signed in; another user's saved pipeline is 404 unless admin
     "tool-batch": Row(
