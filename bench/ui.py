@@ -4,7 +4,8 @@ Starts the real stack (scripts/serve.sh on a temporary DATA_DIR with SQLite), si
 as the admin in Debian's Chromium (Playwright), then opens each page with an empty cache
 N times and reports the median of the navigation timings (time to first byte,
 DOMContentLoaded, load) and the JS and CSS the page fetched: raw bytes and gzip bytes
-(what whitenoise serves to a browser that accepts gzip, level 9). Usage:
+(what whitenoise serves to a browser that accepts gzip, level 9). The last row, /api/docs
+(Swagger UI), is the baseline. Usage:
   .venv/bin/python bench/ui.py [--runs 5] [--pages /,/tools/resize,/library]
 """
 
@@ -52,7 +53,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     pages = "/login,/,/tools/resize,/tools/erase-object,/pipelines,/library,/jobs,/settings,/admin"
-    parser.add_argument("--pages", default=pages + ",/admin/users,/admin/models,/admin/system")
+    # /api/docs (Swagger UI, drf-spectacular's sidecar) is the baseline: a page of a known
+    # library served by the same server, measured the same way.
+    parser.add_argument(
+        "--pages", default=pages + ",/admin/users,/admin/models,/admin/system,/api/docs"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, running_stack(Path(folder)) as stack:
         stack.login()  # the first admin's forced password change

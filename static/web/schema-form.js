@@ -65,7 +65,7 @@ function field(name, rawSchema, root, value, uid, onChange) {
   const kind = kindOf(schema);
   const id = `${uid}-${name}`;
   const label = labelOf(name, schema);
-  const hint = schema.description ? el("span", { class: "hint", id: `${id}-hint` }, schema.description) : null;
+  const hint = schema.description ? el("span", { class: "hint", id: `${id}-hint` }, schema.description) : ""; // not null: DOM append() would print "null"
   const error = el("span", { class: "error-text", id: `${id}-error`, hidden: true });
   const describedBy = [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
   const initial = value !== undefined ? value : schema.default;

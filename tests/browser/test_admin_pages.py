@@ -4,7 +4,6 @@ Every change is made by clicking through the pages and checked through the API."
 
 from __future__ import annotations
 
-import fcntl
 import re
 import uuid
 from pathlib import Path
@@ -14,11 +13,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import audit_page, new_user, sign_in
 from tests.live.stack import Stack
+from tests.shipped_models import shipped_models_dir
 from tools.ai import install
 from tools.ai.catalog import catalog
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-MODELS_CACHE = Path(__file__).parents[2] / ".cache" / "models"  # as tests/shipped_models.py
 
 
 def api_get(live: Stack, headers: dict[str, str], path: str) -> dict:
@@ -230,16 +229,9 @@ def test_an_admin_uploads_and_removes_the_logo(
 
 
 def u2netp_file() -> Path:
-    """u2netp's weights, from the shipped-models cache (installed there once if need be)."""
+    """u2netp's weights, from the shipped-models cache (tests/shipped_models.py)."""
     spec = catalog()["u2netp"]
-    MODELS_CACHE.mkdir(parents=True, exist_ok=True)
-    with (MODELS_CACHE / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if install.status(MODELS_CACHE, spec) != "installed":
-            install.Installer(MODELS_CACHE, MODELS_CACHE / ".wheels", log=lambda _: None).install(
-                spec
-            )
-    return install.file_path(MODELS_CACHE, spec, spec.files[0])
+    return install.file_path(shipped_models_dir(), spec, spec.files[0])
 
 
 def test_the_models_page_lists_the_catalog_and_imports_a_shipped_model(
@@ -282,6 +274,20 @@ def test_the_models_page_lists_the_catalog_and_imports_a_shipped_model(
     page.get_by_label("Status").select_option("installed")
     expect(page.locator("article[data-model]:visible")).to_have_count(len(installed))
     expect(card).to_be_visible()
+
+
+def test_a_shipped_model_installs_from_the_models_page(
+    admin_page: Page, live: Stack, admin_headers: dict[str, str]
+) -> None:
+    shipped_models_dir()  # fills the wheel cache the live server was given (no network after)
+    page = admin_page
+    page.goto("/admin/models")
+    card = page.locator("article[data-model='mediapipe-selfie-segmenter']")
+    expect(card.locator("[data-status]")).to_have_text("Missing")
+    card.get_by_role("button", name=re.compile("^Install")).click()
+    expect(card.locator("[data-status]")).to_have_text("Installed", timeout=120_000)
+    model = api_get(live, admin_headers, "/api/v1/models/mediapipe-selfie-segmenter")
+    assert model["status"] == "installed"
 
 
 def test_the_system_page_shows_hardware_checks_and_features(

