@@ -4,8 +4,8 @@ Starts the real stack (scripts/serve.sh on a temporary DATA_DIR with SQLite), si
 as the admin in Debian's Chromium (Playwright), then opens each page with an empty cache
 N times and reports the median of the navigation timings (time to first byte,
 DOMContentLoaded, load) and the JS and CSS the page fetched: raw bytes and gzip bytes
-(what whitenoise serves to a browser that accepts gzip, level 9). The last row, /api/docs
-(Swagger UI), is the baseline. Usage:
+(level 9, as collectstatic stores the copies whitenoise sends to browsers). The last
+row, /api/docs (Swagger UI), is the baseline. Usage:
   .venv/bin/python bench/ui.py [--runs 5] [--pages /,/tools/resize,/library]
 """
 

@@ -390,9 +390,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # The project's own static files, once there are any (Django warns about a missing folder).
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Served straight from static/ too, so a server started without collectstatic (tests, a
-# developer's checkout) still has its UI; collectstatic adds the compressed copies.
-WHITENOISE_USE_FINDERS = True
+# The UI's files come from STATIC_ROOT, where collectstatic (make run, the Docker image)
+# put them with gzip and brotli copies. With nothing collected (a checkout, the tests:
+# STATIC_FROM_SOURCE=true) they are served straight from static/, uncompressed: whitenoise's
+# finders would otherwise hide the compressed copies.
+WHITENOISE_USE_FINDERS = env_bool("STATIC_FROM_SOURCE", not (STATIC_ROOT / "web").is_dir())
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -169,7 +169,16 @@ def setting_items(settings: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def rerun_url(stored: StoredFile, version: FileVersion) -> str:
-    """The tool page, set up to run this version's tool with its settings on the file."""
+    """The tool page (or the pipeline builder, for a pipeline's version), set up to run this
+    version's recipe on the file."""
+    if version.source == FileVersion.Source.PIPELINE:
+        steps = (version.settings or {}).get("steps") or []
+        if not steps:
+            return ""
+        query = urlencode(
+            {"file": str(stored.pk), "steps": json.dumps(steps, separators=(",", ":"))}
+        )
+        return f"/pipelines?{query}"
     if version.source != FileVersion.Source.TOOL or not version.tool_id:
         return ""
     settings = json.dumps(version.settings or {}, separators=(",", ":"))

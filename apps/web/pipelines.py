@@ -121,6 +121,9 @@ def pipelines(request: HttpRequest) -> HttpResponse:
         "saved": saved_pipelines(request),
         "maxSteps": settings.MAX_PIPELINE_STEPS,
         "load": request.GET.get("load", ""),
+        # A library version's recipe to run again (its file page links here with both).
+        "steps": request.GET.get("steps", ""),
+        "file": request.GET.get("file", ""),
         "strings": script_strings(),
     }
     return render(request, "web/pipelines.html", {"pipeline_data": data})

@@ -237,6 +237,14 @@ export function setupRun(builder) {
   runButton.addEventListener("click", run);
   renderInputs();
 
+  // ?file=<id> (a library version's recipe run again): that file is the input.
+  if (builder.fileId) {
+    api(`/api/v1/files/${encodeURIComponent(builder.fileId)}`).then((file) => {
+      library.set(file.id, file);
+      renderInputs();
+    }).catch((error) => showError(error.message));
+  }
+
   // A job that was running when the page went away: follow it again.
   let pending = null;
   try { pending = localStorage.getItem(jobKey); } catch (e) { pending = null; }

@@ -542,6 +542,11 @@ $("[data-import-file]").addEventListener("change", async (event) => {
 function restore() {
   const wanted = data.load && data.saved.find((p) => p.id === data.load);
   if (wanted) return setPipeline({ ...wanted, savedId: wanted.id });
+  if (data.steps) { // a library version's recipe, from its file page
+    try {
+      return setPipeline({ steps: parseImport(data.steps).steps });
+    } catch (error) { toast(error.message, "error"); }
+  }
   let draft = null;
   try { draft = JSON.parse(localStorage.getItem(draftKey) || "null"); } catch (e) { draft = null; }
   const steps = (draft?.steps || []).filter((s) => s && typeof s.toolId === "string");
@@ -559,5 +564,6 @@ setupRun({
     if (before !== count > 1 && state.steps.length) changed();
   },
   hasSteps: () => state.steps.length > 0,
+  fileId: data.file,
   t,
 });

@@ -144,6 +144,19 @@ def test_a_pipeline_runs_on_a_library_file_and_versions_it(
     assert detail["version"] == 2
     assert detail["width"] == 100
 
+    # Its file page re-runs the pipeline's recipe on the file: the builder opens with the
+    # steps and the file, and the run makes version 3 (resizing the 100 px version 2).
+    page.goto(f"/library/{file_id}")
+    page.get_by_role("link", name="Re-run recipe of version 2").click()
+    expect(page).to_have_url(re.compile(r"/pipelines\?"))
+    expect(step(page, 1, "Resize").get_by_label("Width")).to_have_value("100")
+    expect(page.get_by_text("Library files get the result as a new version.")).to_be_visible()
+    step(page, 1, "Resize").get_by_label("Width").fill("50")
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_role("link", name="Download", exact=True)).to_be_visible(timeout=SLOW)
+    detail = httpx.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
+    assert (detail["version"], detail["width"]) == (3, 50)
+
 
 def test_steps_reorder_with_the_move_buttons_and_by_dragging(user_page: Page) -> None:
     page = user_page

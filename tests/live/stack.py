@@ -52,6 +52,7 @@ def server_env(data_dir: Path, port: int) -> dict[str, str]:
         MAX_UPLOAD_SIZE_MB="1",
         RATE_LIMIT_PER_MIN="0",
         DJANGO_SETTINGS_MODULE="config.settings",
+        STATIC_FROM_SOURCE="true",  # this checkout's static/, never a stale collectstatic
     )
     return env
 
