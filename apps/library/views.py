@@ -23,7 +23,7 @@ from apps.core.errors import ApiError
 from apps.core.ownership import owner_of
 from apps.core.permissions import CanUseTools
 from apps.core.streaming import DiskFileResponse, stream_file
-from apps.library import blobs, services
+from apps.library import archive, blobs, services
 from apps.library.models import FileVersion, StoredFile
 from apps.library.thumbnails import ensure_thumbnail
 from tools import imaging
@@ -208,6 +208,44 @@ class FileDownloadView(APIView):
         )
         response["X-Version"] = str(version.number)
         return response
+
+
+class FilesArchiveView(APIView):
+    """POST {fileIds: [...]} (JSON, or repeated form fields): the latest version of each named
+    file, in one ZIP (at most MAX_BATCH_SIZE files; 404 if any is not the caller's to see)."""
+
+    permission_classes = [CanUseTools]
+
+    @extend_schema(
+        operation_id="files_download_many",
+        request=inline_serializer(
+            "FilesArchive", {"fileIds": serializers.ListField(child=serializers.UUIDField())}
+        ),
+        responses={200: bytes},
+    )
+    def post(self, request: Request) -> DiskFileResponse:
+        data = request.data
+        # JSON {fileIds: [...]}, or a form's repeated fileIds (the browser's download form:
+        # its answer is saved by the browser as it streams, never held in the page).
+        ids = data.getlist("fileIds") if hasattr(data, "getlist") else None
+        if not ids and isinstance(data, dict):
+            ids = data.get("fileIds")
+        if not isinstance(ids, list) or not ids:
+            raise ApiError(400, "VALIDATION_ERROR", "fileIds must be a non-empty list of file ids")
+        if len(ids) > settings.MAX_BATCH_SIZE:
+            raise ApiError(
+                400, "TOO_MANY_FILES", f"At most {settings.MAX_BATCH_SIZE} files per download"
+            )
+        if len(set(map(str, ids))) != len(ids):
+            raise ApiError(400, "VALIDATION_ERROR", "fileIds names a file twice")
+        files = services.visible_files(request.user, [str(i) for i in ids])
+        return stream_file(
+            request,
+            archive.zip_latest(files),
+            content_type="application/zip",
+            as_attachment=True,
+            filename=f"pixelsmith-{len(files)}-files.zip",
+        )
 
 
 class FileThumbnailView(APIView):

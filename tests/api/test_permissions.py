@@ -83,16 +83,22 @@ class Row:
     multipart: bool = False
 
     def send(self, client, world: World):
-        url = self.path.format(
-            bob=world.bob.id,
-            spare=world.spare.id,
-            bob_key=world.bob_key.id,
-            bob_job=world.bob_job.id,
-            bob_queued=world.bob_queued.id,
-            bob_pipeline=world.bob_pipeline.id,
-            bob_file=world.bob_file.id,
-        )
+        ids = {
+            "bob": world.bob.id,
+            "spare": world.spare.id,
+            "bob_key": world.bob_key.id,
+            "bob_job": world.bob_job.id,
+            "bob_queued": world.bob_queued.id,
+            "bob_pipeline": world.bob_pipeline.id,
+            "bob_file": world.bob_file.id,
+        }
+        url = self.path.format(**ids)
         data = self.body() if self.body else None
+        if isinstance(data, dict) and not self.multipart:  # ids in a JSON body, as in paths
+            text = json.dumps(data)
+            for name, value in ids.items():
+                text = text.replace("{" + name + "}", str(value))
+            data = json.loads(text)
         fmt = "multipart" if self.multipart else "json"
         return getattr(client, self.method.lower())(url, data, format=fmt)
 
@@ -205,6 +211,12 @@ ROWS = {
         "DELETE", "/api/v1/pipeline/{bob_pipeline}", (401, 404, 200, 404, 200)
     ),
     # file library: anyone signed in; another user's file is 404 unless admin
+    "files-download-many-others": Row(
+        "POST",
+        "/api/v1/files/download",
+        (401, 404, 200, 404, 200),
+        lambda: {"fileIds": ["{bob_file}"]},
+    ),
     "files-upload": Row(
         "POST", "/api/v1/upload", (401, 201, 201, 201, 201), lambda: photos("files", 2), True
     ),

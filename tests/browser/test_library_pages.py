@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -161,12 +162,14 @@ def test_selected_files_download_and_delete(
     page.get_by_label(f"Select {prefix}-1.png").check()
     expect(page.get_by_text("2 selected")).to_be_visible()
 
-    downloads = []
-    page.on("download", lambda d: downloads.append(d))
-    page.get_by_role("button", name="Download selected").click()
-    page.wait_for_timeout(1500)
-    assert len(downloads) == 2
-    widths = sorted(pyvips.Image.new_from_file(d.path()).width for d in downloads)
+    # Two files: one ZIP of their latest versions.
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="Download selected").click()
+    archive = zipfile.ZipFile(caught.value.path())
+    assert sorted(archive.namelist()) == [f"{prefix}-0.png", f"{prefix}-1.png"]
+    widths = sorted(
+        pyvips.Image.new_from_buffer(archive.read(n), "").width for n in archive.namelist()
+    )
     assert widths == [20, 21]
 
     page.get_by_role("button", name="Delete selected").click()
