@@ -149,7 +149,7 @@ function field(name, rawSchema, root, value, uid, onChange) {
   };
   const check = () => {
     const current = read();
-    if (current === undefined) return schema.nullable || schema.default !== undefined || !isRequired(name, root, rawSchema) ? "" : "Required";
+    if (current === undefined) return schema.nullable || schema.default !== undefined || !rawSchema.__required ? "" : "Required";
     if (kind === "number") {
       if (Number.isNaN(current)) return "Enter a number";
       if (schema.type === "integer" && !Number.isInteger(current)) return "Enter a whole number";
@@ -166,10 +166,6 @@ function field(name, rawSchema, root, value, uid, onChange) {
     return "";
   };
   return { name, element: wrap, input, read, check, show };
-}
-
-function isRequired(name, root, schema) {
-  return Boolean(schema && schema.__required);
 }
 
 /** The variants of a discriminated union: [{value, title, schema}], or null. */
