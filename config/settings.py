@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "apps.pipelines",
     "apps.toolsapi",
     "apps.system",
+    "apps.webhooks",
+    "apps.compat",
+    "apps.mcpserver",
     "apps.web",
 ]
 
@@ -219,6 +222,9 @@ CONCURRENT_JOBS = env_int("CONCURRENT_JOBS", 3, minimum=1)
 # A synchronous request waits this long for its queued job, then answers 202 with the job's URLs.
 # 90 s: under the 100 s after which common proxies (Cloudflare) cut a request.
 SYNC_WAIT_S = env_int("SYNC_WAIT_S", 90, minimum=1)
+# The compatibility APIs' synchronous calls (A1111 extras, Jellyfin upscale-frame, rembg)
+# have no "still running" answer their clients understand, so they wait longer: then 504.
+COMPAT_WAIT_S = env_int("COMPAT_WAIT_S", 600, minimum=1)
 MAX_BATCH_SIZE = env_int("MAX_BATCH_SIZE", 200, minimum=1)
 MAX_PIPELINE_STEPS = env_int("MAX_PIPELINE_STEPS", 20, minimum=1)
 # Send GPU tools to the `gpu` queue; only when a worker with Q_CLUSTER_NAME=gpu runs.

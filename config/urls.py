@@ -31,6 +31,7 @@ urlpatterns = [
     path("llms.txt", llms.llms_txt),
     path("llms-full.txt", llms.llms_full_txt),
     path("metrics", MetricsView.as_view()),  # Prometheus; not JSON, so not under /api/
+    path("", include("apps.compat.urls")),  # other services' APIs, where their clients look
     path("", include("apps.web.urls")),  # the browser UI: last, after every API route
 ]
 

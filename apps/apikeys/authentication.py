@@ -18,11 +18,19 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """Looks a key up by its SHA-256 and acts as the key's owner, with the owner's role."""
+    """Looks a key up by its SHA-256 and acts as the key's owner, with the owner's role.
+
+    Subclasses read the key from another place (`key_of`): the compatibility APIs accept
+    it in the headers their clients send (X-Api-Token, HTTP Basic)."""
+
+    def key_of(self, request: Request) -> str | None:
+        """The raw key this request carries, or None when it carries none here."""
+        token = bearer_token(request)
+        return token if token is not None and token.startswith("si_") else None
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
-        token = bearer_token(request)
-        if token is None or not token.startswith("si_"):
+        token = self.key_of(request)
+        if token is None:
             return None
         digest = sha256_hex(token)
         key = ApiKey.objects.select_related("user", "user__team").filter(key_hash=digest).first()

@@ -26,6 +26,7 @@ __all__ = [
     "INVALID",
     "Step",
     "ToolPolicy",
+    "enabled_tool",
     "is_last_only",
     "job_steps",
     "step_tools",
@@ -59,6 +60,19 @@ def step_tools(policy: ToolPolicy) -> list[Tool]:
     return [
         t for t in policy.visible_tools() if t.id not in policy.disabled and t.inputs is Inputs.ONE
     ]
+
+
+def enabled_tool(tool_id: str) -> Tool:
+    """The tool a caller names: 404 if unknown (or hidden), 403 if an admin disabled it."""
+    tool = registry.get(tool_id)
+    policy = ToolPolicy.current()
+    if tool is None or not policy.visible(tool):
+        raise ToolError("TOOL_NOT_FOUND", f"Unknown tool: {tool_id[:64]}", 404)
+    if tool.id in policy.disabled:
+        raise ToolError(
+            "TOOL_DISABLED", f"The tool '{tool.id}' is disabled by an administrator", 403
+        )
+    return tool
 
 
 def tool_step(tool: Tool, raw_settings: Any) -> Step:

@@ -16,23 +16,9 @@ from rest_framework.views import APIView
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
 from apps.jobs import intake, responses, services, staging
-from apps.jobs.steps import ToolPolicy, tool_step
+from apps.jobs.steps import ToolPolicy, enabled_tool, tool_step
 from apps.library import links
-from tools import registry
-from tools.base import Inputs, Tool
-
-
-def enabled_tool(tool_id: str) -> Tool:
-    """The tool, or 404 if unknown (or hidden), 403 if an admin disabled it."""
-    tool = registry.get(tool_id)
-    policy = ToolPolicy.current()
-    if tool is None or not policy.visible(tool):
-        raise ApiError(404, "TOOL_NOT_FOUND", f"Unknown tool: {tool_id}")
-    if tool.id in policy.disabled:
-        raise ApiError(
-            403, "TOOL_DISABLED", f"The tool '{tool.id}' is disabled by an administrator"
-        )
-    return tool
+from tools.base import Inputs
 
 
 class ToolListView(APIView):

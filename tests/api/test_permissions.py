@@ -1,18 +1,15 @@
-"""The contract's permission table, checked for every /api/ route the URL map serves.
+"""The contract's permission table, checked for every API route the URL map serves
+(/api/, the A1111 routes under /sdapi/, SeedVR2's /health).
 
 Each row is (method, path, body) and the status each kind of caller gets: anonymous,
-a user's session, an admin's session, a user's API key, an admin's API key.
+a user's session, an admin's session, a user's API key, an admin's API key. The rows of
+the compatibility APIs and webhooks live in permission_rows_*.py beside this file.
 """
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 
 from apps.accounts.models import User
@@ -20,92 +17,33 @@ from apps.apikeys.models import ApiKey
 from apps.branding.views import logo_path
 from apps.core.tokens import sha256_hex
 from apps.jobs.models import Job
-from apps.library.models import StoredFile
 from apps.library.services import store_upload
 from apps.pipelines.models import Pipeline
 from apps.teams.models import Team
+from tests.api import (
+    permission_rows_a1111,
+    permission_rows_services,
+    permission_rows_webhooks,
+)
+from tests.api.permission_kit import (
+    ACTORS,
+    ADMIN,
+    AUTH,
+    FIXTURES,
+    OPEN,
+    STEPS,
+    STRONG,
+    Row,
+    World,
+    assert_error_shape,
+    logo_upload,
+    photos,
+)
 from tests.factories import PASSWORD, TeamFactory
 
+ROW_MODULES = (permission_rows_services, permission_rows_a1111, permission_rows_webhooks)
+
 pytestmark = pytest.mark.django_db
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-ACTORS = ["anonymous", "user_session", "admin_session", "user_key", "admin_key"]
-STRONG = "plenty-strong-passphrase-7"
-
-
-def assert_error_shape(response) -> None:
-    """Every error is exactly {"error": str, "code": str}."""
-    body = response.json()
-    assert set(body) == {"error", "code"}, body
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["code"], str) and body["code"]
-
-
-@dataclass
-class World:
-    """What the rows act on: bob (a plain user), a spare team, and bob's key, jobs, pipeline
-    and library file."""
-
-    bob: User
-    spare: Team
-    bob_key: ApiKey
-    bob_job: Job  # completed, its result on disk
-    bob_queued: Job
-    bob_pipeline: Pipeline
-    bob_file: StoredFile
-    clients: dict[str, Any] = field(default_factory=dict)
-
-
-STEPS = [{"toolId": "resize", "settings": {"width": 16}}]
-
-
-def photos(field: str, count: int) -> dict[str, Any]:
-    """A multipart body with `count` photos under `field` (and the pipeline steps)."""
-    data = (FIXTURES / "photo.jpg").read_bytes()
-    files = [SimpleUploadedFile(f"p{i}.jpg", data, "image/jpeg") for i in range(count)]
-    return {
-        field: files if count > 1 else files[0],
-        "settings": json.dumps(STEPS[0]["settings"]),
-        "pipeline": json.dumps(STEPS),
-    }
-
-
-def logo_upload() -> SimpleUploadedFile:
-    return SimpleUploadedFile("logo.jpg", (FIXTURES / "photo.jpg").read_bytes(), "image/jpeg")
-
-
-@dataclass(frozen=True)
-class Row:
-    method: str
-    path: str  # formatted with the World's ids: {bob}, {spare}, {bob_key}, {bob_job}, …
-    expected: tuple[int, int, int, int, int]  # in ACTORS order
-    body: Callable[[], Any] | None = None
-    multipart: bool = False
-
-    def send(self, client, world: World):
-        ids = {
-            "bob": world.bob.id,
-            "spare": world.spare.id,
-            "bob_key": world.bob_key.id,
-            "bob_job": world.bob_job.id,
-            "bob_queued": world.bob_queued.id,
-            "bob_pipeline": world.bob_pipeline.id,
-            "bob_file": world.bob_file.id,
-        }
-        url = self.path.format(**ids)
-        data = self.body() if self.body else None
-        if isinstance(data, dict) and not self.multipart:  # ids in a JSON body, as in paths
-            text = json.dumps(data)
-            for name, value in ids.items():
-                text = text.replace("{" + name + "}", str(value))
-            data = json.loads(text)
-        fmt = "multipart" if self.multipart else "json"
-        return getattr(client, self.method.lower())(url, data, format=fmt)
-
-
-OPEN = (200, 200, 200, 200, 200)
-AUTH = (401, 200, 200, 200, 200)
-ADMIN = (401, 403, 200, 403, 200)
 
 ROWS = {
     # auth
@@ -261,6 +199,9 @@ ROWS = {
     "tool-describe": Row("GET", "/api/v1/tools/resize", AUTH),
     "health": Row("GET", "/api/v1/health", OPEN),
 }
+for _module in ROW_MODULES:
+    assert not set(_module.ROWS) & set(ROWS), _module.__name__  # one name, one row
+    ROWS.update(_module.ROWS)
 
 
 @pytest.fixture
@@ -269,7 +210,7 @@ def world(admin_user, user, other_user, session_token, api_key_for, client_for) 
     logo.parent.mkdir(parents=True, exist_ok=True)
     logo.write_bytes((FIXTURES / "transparent.png").read_bytes())
     bob_raw = api_key_for(other_user)
-    return World(
+    world = World(
         bob=other_user,
         spare=TeamFactory(name="Spare"),
         bob_key=ApiKey.objects.get(key_hash=sha256_hex(bob_raw)),
@@ -285,6 +226,10 @@ def world(admin_user, user, other_user, session_token, api_key_for, client_for) 
             "admin_key": client_for(api_key_for(admin_user)),
         },
     )
+    for module in ROW_MODULES:
+        if hasattr(module, "prepare"):
+            world.extra.update(module.prepare(world))
+    return world
 
 
 def finished_job_of(owner: User) -> Job:
@@ -315,14 +260,17 @@ def test_the_permission_table(world, row, actor, status):
         assert_error_shape(response)
 
 
+API_PREFIXES = ("/api/", "/sdapi/", "/health")
+
+
 def api_routes(patterns: list[Any], prefix: str = "/") -> set[str]:
-    """Every route of the URL map (includes followed) under /api/, as written in urls.py."""
+    """Every API route of the URL map (includes followed), as written in urls.py."""
     found: set[str] = set()
     for entry in patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             found |= api_routes(entry.url_patterns, route)
-        elif route.startswith("/api/"):
+        elif route.startswith(API_PREFIXES):
             found.add(route)
     return found
 
@@ -332,7 +280,8 @@ def test_every_route_of_the_api_is_in_the_table():
     routes = api_routes(get_resolver().url_patterns) - documentation
     assert "/api/v1/tools/<slug:tool_id>" in routes and "/api/auth/login" in routes
     covered = {
-        row.path.replace("{bob}", "<uuid:user_id>")
+        row.route
+        or row.path.replace("{bob}", "<uuid:user_id>")
         .replace("{spare}", "<uuid:team_id>")
         .replace("{bob_key}", "<uuid:key_id>")
         .replace("{bob_job}", "<uuid:job_id>")
