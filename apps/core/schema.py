@@ -21,3 +21,28 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {**BEARER, "description": "API key si_… from POST /api/v1/api-keys"}
+
+
+class ApiTokenHeaderScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.compat.authentication.ApiTokenHeaderAuthentication"
+    name = "apiTokenHeader"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Token",
+            "description": "An API key si_… in X-Api-Token (Jellyfin AI service clients)",
+        }
+
+
+class BasicApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.compat.authentication.BasicApiKeyAuthentication"
+    name = "basicApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "HTTP Basic whose password is an API key si_… (A1111 --api-auth)",
+        }

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -18,20 +16,17 @@ from apps.core import pagination
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
 from apps.core.uploads import first_upload
-from apps.jobs import responses, staging, storage
+from apps.jobs import lookup, responses, staging
 from apps.jobs.eta import eta_seconds, queue_position
 from apps.jobs.models import Job
 
 
 def visible_jobs(request: Request) -> QuerySet[Job]:
-    return Job.objects.visible_to(request.user)
+    return lookup.visible_jobs(request.user)
 
 
 def get_job_or_404(request: Request, job_id: UUID) -> Job:
-    job = visible_jobs(request).filter(pk=job_id).first()
-    if job is None:
-        raise ApiError(404, "NOT_FOUND", "Job not found")
-    return job
+    return lookup.job_or_404(request.user, job_id)
 
 
 def job_json(job: Job, detail: bool = False) -> dict[str, Any]:
@@ -122,21 +117,9 @@ class JobCancelView(APIView):
 
     @extend_schema(operation_id="jobs_cancel", request=None, responses={200: dict})
     def post(self, request: Request, job_id: UUID) -> Response:
-        job = get_job_or_404(request, job_id)
-        now = timezone.now()
-        # Queued: cancelled at once (the worker's claim will then find nothing to do), and
-        # its uploads go now, as they do when a job ends on a worker.
-        if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-            status=Job.Status.CANCELLED, cancel_requested=True, finished_at=now, message="cancelled"
-        ):
-            storage.discard_working_files(job)
-            return Response({"jobId": str(job.pk), "status": Job.Status.CANCELLED})
-        # Running: it stops at its next file or tile boundary.
-        if Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
-            cancel_requested=True
-        ):
-            return Response({"jobId": str(job.pk), "status": "cancelling"}, status=202)
-        raise ApiError(409, "JOB_FINISHED", f"The job already ended ({job.status})")
+        state = lookup.cancel(get_job_or_404(request, job_id))
+        status = 202 if state == lookup.CANCELLING else 200
+        return Response({"jobId": str(job_id), "status": state}, status=status)
 
 
 class QueueStatusView(APIView):
@@ -146,32 +129,7 @@ class QueueStatusView(APIView):
 
     @extend_schema(operation_id="queue_status", responses={200: dict})
     def get(self, request: Request) -> Response:
-        queued = Job.objects.filter(status=Job.Status.QUEUED).order_by("created_at")
-        processing = Job.objects.filter(status=Job.Status.PROCESSING).count()
-        mine = {j.pk for j in visible_jobs(request).filter(status=Job.Status.QUEUED)}
-        pending = [
-            {"jobId": str(j.pk), "position": position, "toolId": j.tool_id, "kind": j.kind}
-            for position, j in enumerate(queued, start=1)
-            if j.pk in mine
-        ]
-        recent = Job.objects.filter(status=Job.Status.COMPLETED, started_at__isnull=False)
-        spans = recent.order_by("-finished_at").values_list("started_at", "finished_at")[:100]
-        seconds = [(end - start).total_seconds() for start, end in spans if start and end]
-        average_s = round(sum(seconds) / len(seconds), 3) if seconds else None
-        length = len(queued)
-        wait = None
-        if average_s is not None:
-            wait = round((length // settings.WORKER_CONCURRENCY + 1) * average_s, 1)
-        return Response(
-            {
-                "queueLength": length,
-                "processing": processing,
-                "workers": settings.WORKER_CONCURRENCY,
-                "pending": pending,
-                "averageDurationS": average_s,
-                "estimatedWaitS": wait if length else 0,
-            }
-        )
+        return Response(lookup.queue_summary(request.user))
 
 
 class QueueHistoryView(APIView):
