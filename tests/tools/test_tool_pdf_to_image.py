@@ -101,3 +101,41 @@ def test_a_photo_is_not_a_pdf_and_image_tools_refuse_pdfs(photo, pdf_file, run_t
     with pytest.raises(ToolError) as caught:
         run_tool("resize", pdf_file(pdf_pages([RED])), {"width": 10})
     assert (caught.value.status, caught.value.code) == (400, "UNSUPPORTED_FORMAT")
+
+
+def test_pages_rendered_in_bands_match_a_whole_page_render(pdf_file, run_tool, monkeypatch) -> None:
+    """Banding bounds memory; the bands must join exactly (no seam, no shifted row)."""
+    import pypdfium2 as pdfium
+
+    from tools import pdf_to_image
+
+    rows = np.linspace(0, 255, 60, dtype=np.uint8)[:, None, None]  # every row differs
+    stripes = np.broadcast_to(rows, (60, 90, 3)).copy()
+    stripes[:, ::9, 2] = 255 - stripes[:, ::9, 2]  # and columns too
+    buffer = io.BytesIO()
+    Image.fromarray(stripes).save(buffer, "PDF", resolution=72.0)
+    data = buffer.getvalue()
+    doc = pdfium.PdfDocument(data)
+    whole = np.asarray(doc[0].render(scale=2, fill_color=(255, 255, 255, 255)).to_pil())
+    doc.close()
+    monkeypatch.setattr(pdf_to_image, "BAND_PIXELS", 180 * 7)  # 7-row bands: 18 of them
+    output = run_tool("pdf-to-image", pdf_file(data), {"dpi": 144})
+
+    banded = np.asarray(Image.open(output.path).convert("RGB"))
+    assert banded.shape == whole.shape == (120, 180, 3)
+    diff = np.abs(banded.astype(int) - whole[..., :3].astype(int))
+    # PDFium resamples the page's image per clip, so values differ by a few levels (3
+    # measured); a band one row off differs by up to 255 (mean 4.0).
+    assert diff.max() <= 8 and diff.mean() < 0.5
+
+
+def test_the_selected_pages_total_pixels_are_bounded(pdf_file, run_tool, monkeypatch) -> None:
+    from tools import pdf_to_image
+
+    monkeypatch.setattr(pdf_to_image, "MAX_TOTAL_MEGAPIXELS", 0.05)  # 50,000 px
+    three = pdf_file(pdf_pages([RED, GREEN, BLUE]))  # 144x72 pt: 41,472 px each at 144 dpi
+
+    with pytest.raises(ToolError) as caught:
+        run_tool("pdf-to-image", three, {"dpi": 144})
+    assert caught.value.code == "TOO_MANY_PIXELS"
+    assert run_tool("pdf-to-image", three, {"dpi": 144, "pages": "2"}).path.exists()
