@@ -6,6 +6,7 @@ HEIC goes through pillow-heif (libheif + x265). AVIF is libvips `heifsave` with 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pyvips
 
-from tools.base import ToolError
+from tools.base import Cancelled, ToolError
 
 WRITABLE: tuple[str, ...] = ("jpeg", "png", "webp", "avif", "tiff", "gif", "heif")
 ALPHA_FORMATS = frozenset({"png", "webp", "avif", "tiff", "gif", "heif"})
@@ -79,10 +80,14 @@ def save(
     *,
     quality: int | None = None,
     strip: bool = True,
+    watch: Callable[[int], bool] | None = None,
     **opts: Any,
 ) -> Path:
     """Encode `image` to `path` as `fmt` and return the path.
 
+    `watch(percent)` is called as libvips computes and writes the rows (real progress for
+    slow encoders such as AVIF); it returns True to stop the encode, which then raises
+    `Cancelled`.
     `quality` None means the format default (jpeg/webp 80, avif/heif 50; png/tiff/gif
     lossless). For png a quality means palette quantisation, for gif fewer colours, for
     tiff JPEG compression. `strip` drops EXIF/XMP/IPTC but keeps the ICC profile.
@@ -91,12 +96,33 @@ def save(
     saver = _SAVERS.get(fmt)
     if saver is None:
         raise ToolError("UNSUPPORTED_FORMAT", f"cannot write {fmt} images", 400)
+    prepared = _prepare(image, fmt)
+    stopped = _watch(prepared, watch) if watch is not None else threading.Event()
     try:
-        saver(_prepare(image, fmt), path, quality, _KEEP_ICC if strip else _KEEP_ALL, opts)
+        saver(prepared, path, quality, _KEEP_ICC if strip else _KEEP_ALL, opts)
     except BaseException:  # lazy decoding fails here too: leave no half-written file
         path.unlink(missing_ok=True)
+        if stopped.is_set():
+            raise Cancelled() from None
         raise
     return path
+
+
+def _watch(image: pyvips.Image, watch: Callable[[int], bool]) -> threading.Event:
+    """Report libvips' evaluation progress of `image` to `watch`; kill the evaluation when
+    it says so. libvips emits the signal on the thread that called the saver; the check
+    keeps `watch` (which may write to a database) off any other thread regardless."""
+    caller = threading.get_ident()
+    stopped = threading.Event()
+
+    def on_eval(evaluated: pyvips.Image, progress: Any) -> None:
+        if threading.get_ident() == caller and not stopped.is_set() and watch(progress.percent):
+            stopped.set()
+            evaluated.set_kill(True)
+
+    image.set_progress(True)
+    image.signal_connect("eval", on_eval)
+    return stopped
 
 
 def _prepare(image: pyvips.Image, fmt: str) -> pyvips.Image:

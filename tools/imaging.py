@@ -526,12 +526,27 @@ def image_output(path: Path, fmt: str, engine: str, **extras: Any) -> Output:
 def write_image(
     image: pyvips.Image, ctx: Context, fmt: str, source: Source, **save_opts: Any
 ) -> Output:
-    """Save to a fresh scratch file and wrap it as the tool's `Output`."""
+    """Save to a fresh scratch file and wrap it as the tool's `Output`. Progress from 70 to
+    99 follows the rows libvips has computed and encoded; a cancel stops the encode."""
     ctx.check_cancelled()
     ctx.progress(70, f"encoding {fmt}")
-    path = save(image, output_path(ctx, fmt), fmt, **save_opts)
+    path = save(image, output_path(ctx, fmt), fmt, watch=encoding_watch(ctx, fmt), **save_opts)
     ctx.progress(100, "done")
     return image_output(path, fmt, engine_name(source.format, fmt))
+
+
+def encoding_watch(ctx: Context, fmt: str, start: float = 70, span: float = 29) -> Any:
+    """A `save(watch=...)` callback: progress `start`..`start + span` as "encoding avif:
+    40 %" (every 5 %), and True (stop) once the job is cancelled."""
+    reported = [-5]
+
+    def watch(percent: int) -> bool:
+        if percent >= reported[0] + 5:
+            reported[0] = percent
+            ctx.progress(start + span * percent / 100, f"encoding {fmt}: {percent} %")
+        return ctx.is_cancelled()
+
+    return watch
 
 
 def configure(concurrency: int = 0, svg_limits: svg_render.Limits | None = None) -> None:

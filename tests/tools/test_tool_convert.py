@@ -52,3 +52,44 @@ def test_it_drops_exif_but_applies_orientation(photo_rotated, run_tool, img) -> 
     image = pyvips.Image.new_from_file(str(output.path))
     assert (image.width, image.height) == (600, 400)
     assert image.get_typeof("exif-data") == 0
+
+
+def _noise_png(tmp_path, make_source, side: int = 1024):
+    import pyvips
+
+    path = tmp_path / "noise.png"
+    pyvips.Image.gaussnoise(side, side).cast("uchar").bandjoin([128, 64]).pngsave(str(path))
+    return make_source(path)
+
+
+def test_a_slow_encode_reports_its_real_progress(tmp_path, make_source, ctx) -> None:
+    """AVIF encodes for seconds: the job shows how far libvips has got, not one stage."""
+    from tools import registry, runner
+
+    seen: list[tuple[float, str]] = []
+    ctx.progress = lambda percent, message="": seen.append((percent, message))
+    tool = registry.get("convert")
+    runner.execute(tool, [_noise_png(tmp_path, make_source)], {"format": "avif"}, ctx)
+
+    encoding = [(p, m) for p, m in seen if m.startswith("encoding avif:")]
+    assert len(encoding) >= 5, seen  # every 5 %: many steps, rising
+    assert [p for p, _ in encoding] == sorted(p for p, _ in encoding)
+    assert encoding[0][0] >= 70 and encoding[-1][0] <= 99 and encoding[-1][0] > 90
+
+
+def test_a_cancel_stops_a_running_encode(tmp_path, make_source, ctx) -> None:
+    from tools import registry, runner
+    from tools.base import Cancelled
+
+    calls: list[float] = []
+
+    def progress(percent: float, message: str = "") -> None:
+        calls.append(percent)
+
+    ctx.progress = progress
+    ctx.is_cancelled = lambda: any(p > 75 for p in calls)  # cancelled mid-encode
+    tool = registry.get("convert")
+    with pytest.raises(Cancelled):
+        runner.execute(tool, [_noise_png(tmp_path, make_source)], {"format": "avif"}, ctx)
+    assert max(calls) < 90  # it stopped soon after
+    assert not list(ctx.scratch_dir.glob("*.avif"))  # no half-written result left

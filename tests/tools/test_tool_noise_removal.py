@@ -114,3 +114,39 @@ def test_it_refuses_a_truncated_jpeg_and_two_files(truncated_jpeg, photo, ctx) -
     with pytest.raises(ToolError) as caught:
         runner.execute(noise_removal.TOOL, [photo, photo], {}, ctx)
     assert caught.value.code == "WRONG_INPUT_COUNT"
+
+
+@pytest.mark.parametrize("tier", ["balanced", "best"])
+def test_strips_give_exactly_the_whole_image_result(tier, monkeypatch) -> None:
+    """Non-local means runs in strips (progress, cancel): with the margins it must equal
+    OpenCV's one call on the whole image, pixel for pixel."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    rgb = np.clip(rng.normal(128, 30, (150, 90, 3)), 0, 255).astype(np.uint8)
+    patch, search = noise_removal._WINDOWS[tier]
+    whole = cv2.fastNlMeansDenoisingColored(rgb, None, 12.0, 8.0, patch, search)
+    monkeypatch.setattr(noise_removal, "_STRIP_ROWS", 20)  # 8 strips
+    seen: list[tuple[int, int]] = []
+
+    strips = noise_removal._nlm_in_strips(rgb, 12.0, 8.0, tier, lambda d, t: seen.append((d, t)))
+
+    assert np.array_equal(strips, whole)
+    assert seen == [(min(r + 20, 150), 150) for r in range(0, 150, 20)]
+
+
+def test_a_long_denoise_reports_rows_and_stops_on_cancel(photo, ctx, monkeypatch) -> None:
+    from tools import registry
+    from tools.base import Cancelled
+
+    monkeypatch.setattr(noise_removal, "_STRIP_ROWS", 16)
+    messages: list[str] = []
+    ctx.progress = lambda percent, message="": messages.append(message)
+    ctx.is_cancelled = lambda: sum("row" in m for m in messages) >= 2
+    tool = registry.get("noise-removal")
+
+    with pytest.raises(Cancelled):
+        runner.execute(tool, [photo], {"quality": "best"}, ctx)
+    rows = [m for m in messages if "row" in m]
+    # 400 rows in at most 16 strips: 25 rows each
+    assert rows == ["denoising (best): row 25/400", "denoising (best): row 50/400"]
