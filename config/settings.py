@@ -351,6 +351,19 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
         "METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)"
     )
 
+# --- Webhooks -----------------------------------------------------------------------
+# The server's address as webhook receivers reach it (https://pixelsmith.example.org):
+# the links in payloads are absolute with it, relative paths without.
+PUBLIC_URL = env_str("PUBLIC_URL", "").strip().rstrip("/")
+# Target URLs resolving to private, loopback or link-local addresses are refused (SSRF)
+# unless this is true (a homelab whose receivers live on the LAN).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_S = env_int("WEBHOOK_TIMEOUT_S", 10, minimum=1)  # connect + answer, in all
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 5, minimum=1)  # the first send included
+WEBHOOK_MAX_PER_USER = env_int("WEBHOOK_MAX_PER_USER", 20, minimum=1)
+# https receivers: a CA bundle trusted instead of the public CAs (a homelab's own CA).
+WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE", "") or None
+
 # --- REST framework and OpenAPI ---------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -361,6 +374,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.core.throttling.ApiRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.NeverNotAcceptable",
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",

@@ -1,4 +1,4 @@
-"""Teach drf-spectacular that both authentication classes are HTTP bearer tokens."""
+"""Teach drf-spectacular how each authentication class sends its credential."""
 
 from typing import Any
 
@@ -45,4 +45,17 @@ class BasicApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "basic",
             "description": "HTTP Basic whose password is an API key si_… (A1111 --api-auth)",
+        }
+
+
+class BrowserSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.BrowserSessionAuthentication"
+    name = "browserSession"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "pixelsmith_session",
+            "description": "The browser UI's session cookie (unsafe methods need the CSRF token)",
         }

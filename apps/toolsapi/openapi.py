@@ -1,7 +1,9 @@
-"""drf-spectacular post-processing: one documented path per registered tool.
+"""drf-spectacular post-processing: one documented path per registered tool, and the
+routes that are no DRF views (the SSE progress stream).
 
 The run endpoint is one Django route, but clients need each tool's settings schema,
-so every tool gets `POST /api/v1/tools/<id>` with its pydantic schema in components.
+so every tool gets `POST /api/v1/tools/<id>` with its pydantic schema in components,
+its security, its result's media types and the 202 job answer of async calls.
 """
 
 from typing import Any
@@ -16,6 +18,36 @@ ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "code"],
     "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+}
+_URL = {"type": "string", "format": "uri-reference"}
+JOB_ACCEPTED_SCHEMA = {
+    "type": "object",
+    "description": "An async call's answer (or a sync call whose wait ran out): the job.",
+    "required": ["jobId", "status", "statusUrl", "progressUrl", "downloadUrl"],
+    "properties": {
+        "jobId": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["queued", "processing"]},
+        "statusUrl": _URL,
+        "progressUrl": {**_URL, "description": "Server-Sent Events (text/event-stream)"},
+        "downloadUrl": _URL,
+    },
+}
+# Every protected operation accepts an API key or a session token as a bearer token (the
+# schemes are defined by apps/core/schema.py from the authentication classes).
+SECURITY = [{"apiKey": []}, {"sessionToken": []}]
+_BINARY = {"type": "string", "format": "binary"}
+# What a tool's result file may be, by the kind of output it declares.
+MEDIA_TYPES = {
+    OutputKind.IMAGE: ["image/*"],
+    OutputKind.IMAGES: ["application/zip"],
+    OutputKind.DOCUMENT: ["application/pdf", "application/zip", "image/svg+xml", "image/*"],
+}
+PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "enum": ["respond-async"]},
+    "description": "respond-async: answer 202 with the job's URLs at once",
 }
 
 
@@ -33,9 +65,16 @@ def _request_body(tool: Tool, settings_name: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "settings": {
             "type": "string",
-            "description": f"JSON object, see {settings_name}",
+            "description": f"JSON object, see {settings_name}. It may also carry `fileId`: "
+            "a library file to read (instead of an uploaded file) and whose next version "
+            "the result becomes.",
             "contentMediaType": "application/json",
-            "contentSchema": {"$ref": REF.format(model=settings_name)},
+            "contentSchema": {
+                "allOf": [
+                    {"$ref": REF.format(model=settings_name)},
+                    {"$ref": REF.format(model="FileIdSetting")},
+                ]
+            },
         }
     }
     required = []
@@ -62,11 +101,14 @@ def _responses(tool: Tool) -> dict[str, Any]:
         }
     else:
         ok = {
-            "description": "The processed file (X-Job-Id header names the job)",
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
+            "description": "The processed file (X-Job-Id names the job; X-Engine, X-Model "
+            "and X-Device what produced it)",
+            "content": {media: {"schema": _BINARY} for media in MEDIA_TYPES[tool.output]},
         }
+    accepted = {
+        "description": "Prefer: respond-async (or a sync wait that ran out): the job",
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="JobAccepted")}}},
+    }
     errors = {
         str(code): {"description": text, "content": {"application/json": {"schema": _ERROR}}}
         for code, text in [
@@ -79,7 +121,7 @@ def _responses(tool: Tool) -> dict[str, Any]:
             (429, "Rate limited"),
         ]
     }
-    return {"200": ok, **errors}
+    return {"200": ok, "202": accepted, **errors}
 
 
 def add_tool_paths(
@@ -87,7 +129,10 @@ def add_tool_paths(
 ) -> dict[str, Any]:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
+    schemas["JobAccepted"] = JOB_ACCEPTED_SCHEMA
+    schemas["FileIdSetting"] = FILE_ID_SCHEMA
     paths = result.setdefault("paths", {})
+    paths["/api/v1/jobs/{job_id}/progress"] = {"get": _progress_operation()}
     for tool in registry.all_tools():
         settings_name = _settings_schema(tool, schemas)
         paths[f"/api/v1/tools/{tool.id}"] = {
@@ -96,6 +141,8 @@ def add_tool_paths(
                 "summary": tool.name,
                 "description": tool.description,
                 "tags": [f"tools: {tool.category}"],
+                "security": SECURITY,
+                "parameters": [PREFER],
                 "requestBody": _request_body(tool, settings_name),
                 "responses": _responses(tool),
             }
@@ -132,6 +179,56 @@ def _batch_operation(tool: Tool, settings_name: str) -> dict[str, Any]:
         "description": f"{tool.description} Many files at once; one failing file does not fail "
         "the batch. Prefer: respond-async answers 202 with the job's URLs.",
         "tags": [f"tools: {tool.category}"],
+        "security": SECURITY,
+        "parameters": [PREFER],
         "requestBody": body,
         "responses": {**_responses(tool), "200": zip_ok},
+    }
+
+
+FILE_ID_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "fileId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "A library file: read when no file is uploaded; the result "
+            "becomes its next version",
+        }
+    },
+}
+
+
+def _progress_operation() -> dict[str, Any]:
+    """GET /api/v1/jobs/<id>/progress: Server-Sent Events (an async Django view)."""
+    return {
+        "operationId": "jobs_progress",
+        "summary": "Progress of a job as Server-Sent Events",
+        "description": "`event: progress` with the job's JSON whenever it changes (percent, "
+        "stage, items, queuePosition, etaSeconds), a comment every 15 s, and a last event "
+        "when it ends. Browsers may use their session cookie (EventSource sends no headers).",
+        "tags": ["jobs"],
+        "security": SECURITY,
+        "parameters": [
+            {
+                "name": "job_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "responses": {
+            "200": {
+                "description": "The event stream",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            "401": {
+                "description": "Not authenticated",
+                "content": {"application/json": {"schema": _ERROR}},
+            },
+            "404": {
+                "description": "No such job of yours",
+                "content": {"application/json": {"schema": _ERROR}},
+            },
+        },
     }

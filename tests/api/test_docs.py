@@ -112,7 +112,9 @@ def test_each_tools_settings_field_references_its_own_component_schema(spec):
     for tool in registry.all_tools():
         settings_field = multipart_schema(spec, tool.id)["properties"]["settings"]
         assert settings_field["type"] == "string", tool.id
-        component = resolve(spec, settings_field["contentSchema"]["$ref"])
+        own, file_id = settings_field["contentSchema"]["allOf"]
+        assert resolve(spec, file_id["$ref"])["properties"]["fileId"]["format"] == "uuid"
+        component = resolve(spec, own["$ref"])
         expected = setting_names(tool.settings.model_json_schema())
         assert setting_names(component, spec) == expected, tool.id
 
@@ -134,7 +136,8 @@ def test_each_tools_request_names_the_file_fields_it_takes(spec):
 
 
 def test_resize_settings_document_width_and_fit(spec):
-    ref = multipart_schema(spec, "resize")["properties"]["settings"]["contentSchema"]["$ref"]
+    content = multipart_schema(spec, "resize")["properties"]["settings"]["contentSchema"]
+    ref = content["allOf"][0]["$ref"]
     properties = resolve(spec, ref)["properties"]
     width = next(o for o in properties["width"]["anyOf"] if o.get("type") == "integer")
     assert (width["minimum"], width["maximum"]) == (1, 16383)
@@ -146,6 +149,28 @@ def test_every_reference_in_the_spec_resolves(spec):
     assert "#/components/schemas/Error" in found
     for ref in found:
         resolve(spec, ref)
+
+
+def test_tool_operations_declare_security_media_types_and_the_async_answer(spec):
+    for tool in registry.all_tools():
+        operation = spec["paths"][f"/api/v1/tools/{tool.id}"]["post"]
+        assert {"apiKey": []} in operation["security"], tool.id
+        accepted = operation["responses"]["202"]["content"]["application/json"]["schema"]
+        assert accepted["$ref"].endswith("/JobAccepted"), tool.id
+        media = set(operation["responses"]["200"]["content"])
+        assert "application/octet-stream" not in media, tool.id
+    resize = spec["paths"]["/api/v1/tools/resize"]["post"]["responses"]["200"]["content"]
+    assert resize["image/*"]["schema"] == {"type": "string", "format": "binary"}
+    batch = spec["paths"]["/api/v1/tools/resize/batch"]["post"]
+    assert "application/zip" in batch["responses"]["200"]["content"] and batch["security"]
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["apiKey"]["scheme"] == "bearer"
+
+
+def test_the_progress_stream_is_documented_as_server_sent_events(spec):
+    operation = spec["paths"]["/api/v1/jobs/{job_id}/progress"]["get"]
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert operation["security"]
 
 
 def test_tool_errors_use_the_documented_error_shape(spec):
