@@ -8,6 +8,7 @@ rather than becoming a 406 that hides what really happened.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.exceptions import NotAcceptable
@@ -20,8 +21,9 @@ class NeverNotAcceptable(DefaultContentNegotiation):
     """DRF's negotiation, falling back to the first renderer (JSON) instead of 406."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: Any = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: Any = None
     ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:

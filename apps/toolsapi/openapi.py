@@ -34,7 +34,7 @@ JOB_ACCEPTED_SCHEMA = {
 }
 # Every protected operation accepts an API key or a session token as a bearer token (the
 # schemes are defined by apps/core/schema.py from the authentication classes).
-SECURITY = [{"apiKey": []}, {"sessionToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"sessionToken": []}]
 _BINARY = {"type": "string", "format": "binary"}
 # What a tool's result file may be, by the kind of output it declares.
 MEDIA_TYPES = {
