@@ -57,6 +57,8 @@ bench: $(DEV_STAMP)
 	$(PY) bench/library.py
 	$(PY) bench/ai.py
 	$(PY) bench/ai_tools.py
+	$(PY) bench/pdf_pages.py
+	$(PY) bench/video.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

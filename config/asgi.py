@@ -1,4 +1,5 @@
-"""ASGI entry point, wrapped so oversized uploads are refused before they are read."""
+"""ASGI entry point: /mcp goes to the MCP server (apps.mcpserver.http), everything else to
+Django; both behind BodyLimit, so oversized uploads are refused before they are read."""
 
 import json
 import os
@@ -10,6 +11,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_app = get_asgi_application()
 
 from django.conf import settings  # noqa: E402  (after Django is set up)
+
+from apps.mcpserver.http import PATHS as MCP_PATHS  # noqa: E402
+from apps.mcpserver.http import McpHttp  # noqa: E402
 
 Scope = dict[str, Any]
 
@@ -77,4 +81,22 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-application = BodyLimit(django_app)
+class Router:
+    """/mcp and /mcp/ to the MCP server, every other request to Django. The MCP server
+    also takes the ASGI lifespan (Django's handler does not speak it), to start and stop
+    its session manager with the process."""
+
+    def __init__(self, mcp: Any, django: Any) -> None:
+        self.mcp = mcp
+        self.django = django
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan" or (
+            scope["type"] == "http" and scope.get("path") in MCP_PATHS
+        ):
+            await self.mcp(scope, receive, send)
+        else:
+            await self.django(scope, receive, send)
+
+
+application = BodyLimit(Router(McpHttp(), django_app))

@@ -216,7 +216,7 @@ JOB_TIMEOUT_S = env_int("JOB_TIMEOUT_S", 1800, minimum=10)
 JOB_RESULT_TTL_HOURS = env_int("JOB_RESULT_TTL_HOURS", 24, minimum=1)
 # A processing job whose worker has not written a heartbeat for this long is lost.
 JOB_HEARTBEAT_S = env_int("JOB_HEARTBEAT_S", 5, minimum=1)
-JOB_STALE_S = env_int("JOB_STALE_S", 60, minimum=5)
+JOB_STALE_S = env_int("JOB_STALE_S", 30, minimum=5)
 JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 2, minimum=1)
 CONCURRENT_JOBS = env_int("CONCURRENT_JOBS", 3, minimum=1)
 # A synchronous request waits this long for its queued job, then answers 202 with the job's URLs.
@@ -288,6 +288,12 @@ LOGIN_URL = "/login"
 # --- Limits -------------------------------------------------------------------------
 MAX_UPLOAD_SIZE_MB = env_int("MAX_UPLOAD_SIZE_MB", 100, minimum=1)
 MAX_MEGAPIXELS = env_int("MAX_MEGAPIXELS", 100, minimum=1)
+# video-upscale: the longest input (seconds) and the largest output frame (pixels, 4K UHD),
+# both checked from the container's header before any frame is decoded; and the length of
+# a resumable segment (a worker that dies loses at most this much of a video's work).
+MAX_VIDEO_SECONDS = env_int("MAX_VIDEO_SECONDS", 1800, minimum=1)
+MAX_VIDEO_PIXELS = env_int("MAX_VIDEO_PIXELS", 3840 * 2160, minimum=64 * 64)
+VIDEO_SEGMENT_SECONDS = env_int("VIDEO_SEGMENT_SECONDS", 10, minimum=1)
 # Below this much free space on DATA_DIR's disk, new work is refused with 507 DISK_FULL
 # (so the database and running jobs keep room to finish); 0 turns the check off.
 MIN_FREE_DISK_MB = env_int("MIN_FREE_DISK_MB", 200, minimum=0)
@@ -393,6 +399,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Self-hosted image processing: tools, pipelines, jobs and a file library.",
     "VERSION": VERSION,
     "OAS_VERSION": "3.1.0",
+    # Tags (and generated operation ids) from the segment after /api/ or /api/v1/: "auth",
+    # "jobs", "files"... rather than one "api" tag holding everything.
+    "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -402,6 +411,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.toolsapi.openapi.add_tool_paths",
+        "apps.toolsapi.openapi.json_bodies_only",
+        "apps.toolsapi.openapi_jobs.add_job_schemas",
+        "apps.toolsapi.openapi_jobs.binary_answers",
     ],
 }
 

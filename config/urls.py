@@ -20,6 +20,7 @@ V1_APPS = (
     "pipelines",
     "toolsapi",
     "system",
+    "webhooks",
 )
 
 urlpatterns = [

@@ -175,6 +175,8 @@ class Tool:
     # and the models are better choices when installed).
     needs: tuple[tuple[str, ...], ...] | None = None
     experimental: bool = False
+    # Takes video files (tools.video.formats); every other tool refuses them (runner).
+    takes_video: bool = False
     # Fast tools run inside the request; the rest go to a worker queue.
     inline: bool = True
 

@@ -15,6 +15,7 @@ from typing import Any
 import pyvips
 
 from tools.base import Cancelled, ToolError
+from tools.video import formats as video_formats
 
 WRITABLE: tuple[str, ...] = ("jpeg", "png", "webp", "avif", "tiff", "gif", "heif")
 ALPHA_FORMATS = frozenset({"png", "webp", "avif", "tiff", "gif", "heif"})
@@ -33,6 +34,7 @@ _EXTENSIONS = {
     "svg": ".svg",
     "pdf": ".pdf",
     "jxl": ".jxl",
+    **video_formats.EXTENSIONS,
 }
 _MEDIA_TYPES = {
     "jpeg": "image/jpeg",
@@ -47,6 +49,7 @@ _MEDIA_TYPES = {
     "svg": "image/svg+xml",
     "pdf": "application/pdf",
     "jxl": "image/jxl",
+    **video_formats.MEDIA_TYPES,
 }
 # libvips VipsForeignKeep flags. Stripping keeps the ICC profile: dropping it would shift
 # the colours of wide-gamut photos, and it carries nothing private.

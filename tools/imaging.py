@@ -28,6 +28,7 @@ from PIL import Image
 
 from tools import encode, svg_render, svg_sanitise
 from tools.base import Context, Output, OutputKind, Source, ToolError
+from tools.video.formats import VIDEO_FORMATS, sniff_video
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def sniff(path: Path) -> str | None:
     """The real format of a file from its magic bytes (never its name), or None."""
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
-    return sniff_bytes(head)
+    return sniff_bytes(head) or sniff_video(head)
 
 
 def decode_base64(value: str, formats: frozenset[str]) -> bytes:
@@ -202,8 +203,8 @@ def open_source(path: Path, name: str) -> Source:
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     shown = display_name(name)
-    fmt = sniff_bytes(head)
-    if fmt is None or fmt not in supported_formats() | DOCUMENT_FORMATS:
+    fmt = sniff_bytes(head) or sniff_video(head)  # videos: only video tools take them (runner)
+    if fmt is None or fmt not in supported_formats() | DOCUMENT_FORMATS | VIDEO_FORMATS:
         detected = fmt or _describe_unknown(head)
         raise ToolError(
             "UNSUPPORTED_FORMAT",
@@ -229,6 +230,12 @@ def open_header(source: Source, *, access: str = "random", **opts: Any) -> pyvip
             "UNSUPPORTED_FORMAT",
             f"{source.name} is a {source.format.upper()} document, not an image "
             "(use pdf-to-image first)",
+            400,
+        )
+    if source.format in VIDEO_FORMATS:
+        raise ToolError(
+            "UNSUPPORTED_FORMAT",
+            f"{source.name} is a video ({source.format}), not an image (use video-upscale)",
             400,
         )
     if loader is None or not _has_operation(loader):

@@ -49,6 +49,7 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.collage",
     "tools.gif_tools",
     "tools.blur_faces",
+    "tools.detect_faces",
     "tools.smart_crop",
     "tools.red_eye_removal",
     "tools.remove_background",
@@ -59,6 +60,7 @@ TOOL_MODULES: tuple[str, ...] = (
     "tools.restore_photo",
     "tools.ocr",
     "tools.upscale",
+    "tools.video_upscale",
 )
 
 

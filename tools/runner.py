@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from tools import imaging, svg_render
 from tools.base import Context, Inputs, Output, Source, Tool, ToolError
 from tools.fields import ModeSettings
+from tools.video.formats import VIDEO_FORMATS
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,20 @@ def _check_input_count(tool: Tool, count: int) -> None:
         )
 
 
+def _check_videos(tool: Tool, sources: Sequence[Source]) -> None:
+    """A video reaches only a tool that takes videos; image tools get a clear 400."""
+    if tool.takes_video:
+        return
+    for source in sources:
+        if source.format in VIDEO_FORMATS:
+            raise ToolError(
+                "UNSUPPORTED_FORMAT",
+                f"{source.name} is a video ({source.format}): {tool.id} takes images; "
+                "videos go to video-upscale",
+                400,
+            )
+
+
 def execute(
     tool: Tool, sources: Sequence[Source], settings: BaseModel | dict[str, Any], ctx: Context
 ) -> Output:
@@ -105,6 +120,7 @@ def execute(
     through unchanged.
     """
     _check_input_count(tool, len(sources))
+    _check_videos(tool, sources)
     if not isinstance(settings, tool.settings):
         settings = validate_settings(tool, settings)
     ctx.check_cancelled()

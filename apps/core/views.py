@@ -1,5 +1,7 @@
 """Health check."""
 
+import time
+
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import extend_schema
@@ -12,7 +14,8 @@ from apps.core.errors import DATABASE_BUSY_RETRY_AFTER_S, database_busy
 
 
 class HealthView(APIView):
-    """Public liveness + database check: {"status": "ok", "version": …}.
+    """Public liveness + database check: {"status": "ok", "version": …, "time": <unix s>}
+    (the small upscale service's health shape: its clients read this endpoint).
 
     503 with "database": "down" when the database cannot be reached, or "busy" (and
     Retry-After) when every pooled connection stayed in use for DB_POOL_TIMEOUT_S.
@@ -38,4 +41,4 @@ class HealthView(APIView):
             if busy:
                 response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_S)
             return response
-        return Response({"status": "ok", "version": settings.VERSION})
+        return Response({"status": "ok", "version": settings.VERSION, "time": int(time.time())})

@@ -7,10 +7,12 @@ nobody can watch or cancel it yet, so its progress costs no database writes.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from apps.jobs import storage
@@ -19,6 +21,7 @@ from tools.ai.store import process_store
 from tools.base import Context
 
 PROGRESS_INTERVAL_S = 0.5
+log = logging.getLogger(__name__)
 
 
 class Reporter:
@@ -36,13 +39,23 @@ class Reporter:
             return
         self.last_write = now
         update = {"percent": round(max(0.0, min(percent, 100.0)), 1), "message": message[:300]}
-        Job.objects.filter(pk=self.job_id).update(**update, **fields, heartbeat_at=timezone.now())
+        try:
+            Job.objects.filter(pk=self.job_id).update(
+                **update, **fields, heartbeat_at=timezone.now()
+            )
+        except DatabaseError:  # a blip must not end the job: progress is told again soon
+            if fields:  # item counts are part of the record: the run has to be given back
+                raise
+            log.debug("progress of job %s not written", self.job_id, exc_info=True)
 
     def is_cancelled(self) -> bool:
         now = time.monotonic()
         if not self.cancelled and now - self.last_check >= PROGRESS_INTERVAL_S:
             self.last_check = now
-            self.cancelled = Job.objects.filter(pk=self.job_id, cancel_requested=True).exists()
+            try:
+                self.cancelled = Job.objects.filter(pk=self.job_id, cancel_requested=True).exists()
+            except DatabaseError:  # unknown for now: asked again at the next check
+                log.debug("cancel of job %s not read", self.job_id, exc_info=True)
         return self.cancelled
 
 

@@ -4,6 +4,10 @@ A job is claimed with its attempt number, so a task delivered twice (a broker re
 after the maintenance task already requeued it) runs once. While it runs, a heartbeat
 thread marks it alive. The work itself is the engine's (`tools.chain.run_steps`), once
 over all inputs or per file (apps.jobs.batch); this module stores how it ended.
+
+A database error that ends a run (a dropped connection, a failover) is no fault of the
+job: the run is given back (queued again, its attempt not counted) up to INFRA_RETRIES
+times, a little later each time, before it fails with DATABASE_UNAVAILABLE.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+import time
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import F
 from django.utils import timezone
 
 from apps.core.disk import disk_full_error, low_on_space
@@ -24,12 +30,17 @@ from apps.jobs import storage
 from apps.jobs.batch import zip_each
 from apps.jobs.context import QuietReporter, Reporter, context_for
 from apps.jobs.models import Job
+from apps.jobs.queue import enqueue
 from apps.jobs.results import Outcome, download_name, save_version
+from apps.jobs.signals import job_finished
 from apps.jobs.steps import job_steps
 from tools import chain, imaging
 from tools.base import Cancelled, Source, ToolError
 
 log = logging.getLogger(__name__)
+
+INFRA_RETRIES = 3  # runs given back after database errors before the job fails
+GIVE_BACK_TRIES_S = (0.5, 2.0, 5.0)  # waits between tries to write the give-back
 
 
 class Heartbeat(threading.Thread):
@@ -102,6 +113,7 @@ def finish(job: Job, status: str, **fields: Any) -> bool:
         return False
     for name, value in fields.items():  # keep the caller's copy in step with the row
         setattr(job, name, value)
+    job_finished.send_robust(sender=Job, job=job)
     return True
 
 
@@ -188,8 +200,48 @@ def conclude(job: Job, reporter: Reporter) -> bool:
         return complete(job, perform(job, reporter))
     except Cancelled:
         return finish(job, Job.Status.CANCELLED, message="cancelled")
+    except DatabaseError as exc:
+        if not is_disk_full(exc) and job.infra_retries < INFRA_RETRIES:
+            give_back(job, exc)
+            return False  # not ended: its inputs stay for the next run
+        if not is_disk_full(exc):
+            return fail(job, *DATABASE_UNAVAILABLE)
+        return fail(job, *error_of(job, exc))
     except Exception as exc:
         return fail(job, *error_of(job, exc))
+
+
+DATABASE_UNAVAILABLE = (
+    "DATABASE_UNAVAILABLE",
+    "The database kept failing while this job ran; try again later",
+    503,
+)
+
+
+def give_back(job: Job, exc: DatabaseError) -> None:
+    """Queue the job again with its attempt given back, once the database answers; if it
+    does not within a few seconds, the upkeep task finds the job lost and requeues it."""
+    log.warning("job %s: database error (%s): giving the run back", job.pk, exc)
+    for wait_s in GIVE_BACK_TRIES_S:
+        time.sleep(wait_s)
+        if not connection.in_atomic_block:  # (tests run inside a transaction)
+            connection.close()  # a broken connection is not reused
+        try:
+            mine = Job.objects.filter(
+                pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts
+            )
+            if mine.update(
+                status=Job.Status.QUEUED,
+                attempts=job.attempts - 1,
+                infra_retries=F("infra_retries") + 1,
+                percent=0,
+                message="requeued after a database error",
+            ):
+                job.refresh_from_db()
+                enqueue(job)
+            return
+        except DatabaseError:
+            continue
 
 
 def run_job(job_id: str, attempt: int = 1) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from apps.core.disk import low_on_space
 from apps.jobs import staging, storage
 from apps.jobs.models import Job
 from apps.jobs.queue import enqueue
+from apps.jobs.signals import job_finished
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +36,15 @@ def recover_lost_jobs() -> dict[str, int]:
         status=Job.Status.PROCESSING,
         started_at__lt=now - timedelta(seconds=settings.JOB_TIMEOUT_S),
     )
-    counts["timedOut"] = timed_out.update(
+    ending = list(timed_out.values_list("pk", flat=True))  # to announce them (webhooks)
+    counts["timedOut"] = timed_out.filter(pk__in=ending).update(
         status=Job.Status.FAILED,
         error_code="JOB_TIMEOUT",
         error_status=504,
         finished_at=now,
         error_message=f"The job ran past JOB_TIMEOUT_S ({settings.JOB_TIMEOUT_S} s)",
     )
+    announce(Job.objects.filter(pk__in=ending, status=Job.Status.FAILED, error_code="JOB_TIMEOUT"))
     stale = Job.objects.filter(
         status=Job.Status.PROCESSING,
         heartbeat_at__lt=now - timedelta(seconds=settings.JOB_STALE_S),
@@ -58,13 +62,15 @@ def recover_lost_jobs() -> dict[str, int]:
                 enqueue(job)
                 counts["requeued"] += 1
         else:
-            counts["lost"] += Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+            lost = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
                 status=Job.Status.FAILED,
                 error_code="WORKER_LOST",
                 error_status=500,
                 finished_at=now,
                 error_message="The worker running this job stopped",
             )
+            counts["lost"] += lost
+            announce(Job.objects.filter(pk=job.pk) if lost else [])
     counts["resent"] = resend_forgotten(now) if not counts["requeued"] else 0
     if any(counts.values()):
         log.warning("recovered jobs: %s", counts)
@@ -83,7 +89,14 @@ def fail_disk_full(job: Job, now: datetime) -> int:
     if failed:
         storage.discard_working_files(job)
         storage.discard_result(job)
+        announce(Job.objects.filter(pk=job.pk))
     return failed
+
+
+def announce(jobs: Iterable[Job]) -> None:
+    """Send job_finished for jobs this upkeep ended (as apps.jobs.execute.finish does)."""
+    for job in jobs:
+        job_finished.send_robust(sender=Job, job=job)
 
 
 def resend_forgotten(now: datetime) -> int:

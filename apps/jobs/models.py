@@ -78,6 +78,9 @@ class Job(models.Model):
     error_status = models.PositiveSmallIntegerField(null=True, blank=True)  # HTTP status
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Runs given back after a database error (a blip, not the job's fault): they do not
+    # count as attempts, up to apps.jobs.execute.INFRA_RETRIES.
+    infra_retries = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

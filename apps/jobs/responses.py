@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from apps.core.errors import error_body
@@ -12,6 +14,19 @@ from apps.core.streaming import stream_file
 from apps.jobs import storage
 from apps.jobs.batch import file_results_header
 from apps.jobs.models import Job
+
+# The 202 answer's schema for views' extend_schema (the post-processing hook in
+# apps/toolsapi/openapi.py gives the component of this name its full description).
+JOB_ACCEPTED = inline_serializer(
+    "JobAccepted",
+    {
+        "jobId": serializers.UUIDField(),
+        "status": serializers.CharField(),
+        "statusUrl": serializers.CharField(),
+        "progressUrl": serializers.CharField(),
+        "downloadUrl": serializers.CharField(),
+    },
+)
 
 
 def urls(job: Job) -> dict[str, str]:

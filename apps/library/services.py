@@ -29,6 +29,7 @@ from apps.library import blobs
 from apps.library.facts import ImageFacts, read_facts
 from apps.library.models import Blob, FileVersion, StoredFile
 from apps.library.orphans import find_orphans
+from apps.library.signals import file_created, file_deleted
 from tools import imaging
 
 __all__ = [
@@ -127,7 +128,10 @@ def store_uploads(owner: User | None, uploads: Sequence[UploadedFile]) -> list[S
         ]
         check_quota(owner, sum(item.size for item in items))
         with _storing(items), transaction.atomic():
-            return [_new_file(owner, item, fact) for item, fact in zip(items, facts, strict=True)]
+            stored = [_new_file(owner, item, fact) for item, fact in zip(items, facts, strict=True)]
+    for new in stored:
+        file_created.send_robust(sender=StoredFile, file=new)
+    return stored
 
 
 def add_version(
@@ -190,6 +194,7 @@ def delete_file(stored_file: StoredFile) -> None:
     """Delete a file and its version chain; a blob (and its thumbnail) goes only when no
     other version uses it. Bytes are removed after the rows are gone, so a crash in
     between leaves an orphan for the hourly check, never a row without bytes."""
+    file_id = stored_file.pk
     with transaction.atomic():
         used = set(stored_file.versions.values_list("blob_id", flat=True))
         stored_file.delete()
@@ -199,6 +204,7 @@ def delete_file(stored_file: StoredFile) -> None:
         Blob.objects.filter(sha256__in=unused).delete()
     for sha256 in unused:
         blobs.discard_if_unreferenced(sha256)
+    file_deleted.send_robust(sender=StoredFile, file=stored_file, file_id=file_id)
 
 
 @contextmanager

@@ -7,7 +7,6 @@ everyone's, and another user's file answers 404 (its existence is not disclosed)
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from apps.core.ownership import owner_of
 from apps.core.permissions import CanUseTools
 from apps.core.streaming import DiskFileResponse, stream_file
 from apps.library import archive, blobs, services
+from apps.library.answers import file_json, version_json
 from apps.library.models import FileVersion, StoredFile
 from apps.library.thumbnails import ensure_thumbnail
 from tools import imaging
@@ -42,50 +42,6 @@ UPLOAD_FORM = {
         "LibraryUpload", {"files": serializers.ListField(child=serializers.FileField())}
     )
 }
-
-
-def file_json(stored: StoredFile) -> dict[str, Any]:
-    """A file as listed: its latest version's facts and its number of versions."""
-    base = f"/api/v1/files/{stored.pk}"
-    return {
-        "id": str(stored.pk),
-        "name": stored.name,
-        "size": stored.size,
-        "width": stored.width,
-        "height": stored.height,
-        "format": stored.format,
-        "mediaType": imaging.media_type(stored.format),
-        "version": stored.latest_version,
-        "versionCount": stored.version_count,
-        "owner": stored.owner.username if stored.owner else None,
-        "createdAt": stored.created_at.isoformat(),
-        "updatedAt": stored.updated_at.isoformat(),
-        "downloadUrl": f"{base}/download",
-        "thumbnailUrl": f"{base}/thumbnail",
-    }
-
-
-def version_json(version: FileVersion) -> dict[str, Any]:
-    return {
-        "number": version.number,
-        "size": version.size,
-        "width": version.width,
-        "height": version.height,
-        "format": version.format,
-        "mediaType": version.media_type,
-        "createdAt": version.created_at.isoformat(),
-        "provenance": {
-            "source": version.source,
-            "toolId": version.tool_id or None,
-            "settings": version.settings,
-            "engine": version.engine or None,
-            "model": version.model or None,
-            "modelSha256": version.model_sha256 or None,
-            "device": version.device or None,
-            "appVersion": version.app_version,
-            "jobId": str(version.job_id) if version.job_id else None,
-        },
-    }
 
 
 def filtered(request: Request) -> QuerySet[StoredFile]:

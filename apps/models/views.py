@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -73,7 +74,7 @@ class ModelUnloadView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(operation_id="models_unload", responses={202: dict})
+    @extend_schema(operation_id="models_unload", request=None, responses={202: dict})
     def post(self, request: Request, model_id: str) -> Response:
         spec = spec_or_error(model_id)
         UnloadRequest.objects.create(model_id=spec.id)
@@ -87,7 +88,15 @@ class ModelImportView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(operation_id="models_import", responses={200: dict})
+    @extend_schema(
+        operation_id="models_import",
+        request={
+            "multipart/form-data": inline_serializer(
+                "ModelImport", {"file": serializers.FileField()}
+            )
+        },
+        responses={200: dict},
+    )
     def post(self, request: Request, model_id: str) -> Any:
         spec = spec_or_error(model_id)
         if spec.source.kind == "system":

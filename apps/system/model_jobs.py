@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.core.errors import ApiError
 from apps.core.permissions import IsAdmin
-from apps.jobs.responses import accepted
+from apps.jobs.responses import JOB_ACCEPTED, accepted
 from apps.jobs.services import Work, submit
 from apps.jobs.steps import tool_step
 from apps.models.services import spec_or_error
@@ -42,7 +43,7 @@ class ModelDownloadView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(operation_id="models_download", responses={202: dict})
+    @extend_schema(operation_id="models_download", request=None, responses={202: JOB_ACCEPTED})
     def post(self, request: Request, model_id: str) -> Any:
         spec = spec_or_error(model_id)
         if spec.source.kind not in ("download", "package"):  # system packages: apt
@@ -68,7 +69,7 @@ class ModelLoadView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(operation_id="models_load", responses={202: dict})
+    @extend_schema(operation_id="models_load", request=None, responses={202: JOB_ACCEPTED})
     def post(self, request: Request, model_id: str) -> Any:
         spec = spec_or_error(model_id)
         return start(request, "model-load", {"model": spec.id})
@@ -80,7 +81,17 @@ class BenchmarkView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(operation_id="system_benchmark", responses={202: dict})
+    @extend_schema(
+        operation_id="system_benchmark",
+        request=inline_serializer(
+            "BenchmarkRequest",
+            {
+                "models": serializers.ListField(child=serializers.CharField(), required=False),
+                "runs": serializers.IntegerField(required=False, min_value=1),
+            },
+        ),
+        responses={202: JOB_ACCEPTED},
+    )
     def post(self, request: Request) -> Any:
         body = request.data if isinstance(request.data, dict) else {}
         return start(request, "model-benchmark", dict(body))

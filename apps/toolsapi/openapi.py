@@ -42,6 +42,15 @@ MEDIA_TYPES = {
     OutputKind.IMAGES: ["application/zip"],
     OutputKind.DOCUMENT: ["application/pdf", "application/zip", "image/svg+xml", "image/*"],
 }
+
+
+def result_media_types(tool: Tool) -> list[str]:
+    """The media types of a tool's result; a video tool's are videos (or a preview ZIP)."""
+    if tool.takes_video:
+        return ["video/*", "application/zip"]
+    return MEDIA_TYPES[tool.output]
+
+
 PREFER = {
     "name": "Prefer",
     "in": "header",
@@ -54,9 +63,12 @@ PREFER = {
 def _settings_schema(tool: Tool, schemas: dict[str, Any]) -> str:
     schema = tool.settings.model_json_schema(ref_template=REF)
     for name, definition in schema.pop("$defs", {}).items():
-        schemas.setdefault(name, definition)
+        # Two tools' nested models of one name must be one model, or a reference would
+        # silently point at the other tool's: fail loudly instead.
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"{tool.id}: a different schema named {name} exists already")
     name = "".join(part.capitalize() for part in tool.id.split("-")) + "Settings"
-    schemas[name] = schema
+    schemas[name] = {**schema, "title": name}  # generators name models by title, not key
     return name
 
 
@@ -103,7 +115,7 @@ def _responses(tool: Tool) -> dict[str, Any]:
         ok = {
             "description": "The processed file (X-Job-Id names the job; X-Engine, X-Model "
             "and X-Device what produced it)",
-            "content": {media: {"schema": _BINARY} for media in MEDIA_TYPES[tool.output]},
+            "content": {media: {"schema": _BINARY} for media in result_media_types(tool)},
         }
     accepted = {
         "description": "Prefer: respond-async (or a sync wait that ran out): the job",
@@ -151,6 +163,25 @@ def add_tool_paths(
             paths[f"/api/v1/tools/{tool.id}/batch"] = {
                 "post": _batch_operation(tool, settings_name)
             }
+    return result
+
+
+def json_bodies_only(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Document a JSON body once, as JSON. DRF's parsers also take the same fields as a
+    form, and drf-spectacular lists all three media types with one schema; generated
+    clients then build a broken union of three identical bodies (openapi-python-client's
+    modules fail to import). Forms stay accepted; bodies with files are left alone."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            json_schema = content.get("application/json", {}).get("schema")
+            if json_schema is None:
+                continue
+            for form in ("multipart/form-data", "application/x-www-form-urlencoded"):
+                if content.get(form, {}).get("schema") == json_schema:
+                    del content[form]
     return result
 
 

@@ -16,6 +16,7 @@ from apps.siteconfig.registry import KNOWN
 from apps.teams.models import Team
 from apps.web.access import page, web_user
 from apps.web.catalog import CATEGORIES
+from apps.web.webhook_texts import webhook_texts
 from tools import registry
 
 # Runtime settings the page knows by name: label and help (others are shown by their key).
@@ -170,6 +171,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     """The signed-in user's account and API keys."""
     user = web_user(request)
     context = {"account": user, "admin_texts": ui_texts(), "auth_enabled": settings.AUTH_ENABLED}
+    context["webhook_texts"] = webhook_texts()
     return render(request, "web/settings.html", context)
 
 

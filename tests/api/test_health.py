@@ -1,5 +1,6 @@
 """GET /api/v1/health: public liveness and database check."""
 
+import time
 from typing import Any
 
 from django.db import DatabaseError
@@ -9,7 +10,9 @@ def test_health_is_public_and_reports_the_version(anon, settings, db):
     response = anon.get("/api/v1/health")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "version": settings.VERSION}
+    body = response.json()
+    assert body == {"status": "ok", "version": settings.VERSION, "time": body["time"]}
+    assert abs(body["time"] - time.time()) < 60  # unix seconds (the upscale service's shape)
 
 
 def test_health_ignores_a_garbage_token(client_for, settings, db):

@@ -125,3 +125,66 @@ def test_a_late_worker_cannot_overwrite_a_job_already_failed_as_lost(user, setti
 
     job.refresh_from_db()
     assert (job.status, job.error_code, job.result_file) == ("failed", "WORKER_LOST", "")
+
+
+@pytest.fixture
+def quick_give_back(monkeypatch):
+    monkeypatch.setattr(execute, "GIVE_BACK_TRIES_S", (0.0,))
+
+
+def test_a_database_error_gives_the_run_back_without_counting_an_attempt(
+    user_client, monkeypatch, quick_give_back
+):
+    """A dropped connection mid-run is no fault of the job: it runs again (here at once:
+    the test queue runs tasks inline) and its attempt is not spent."""
+    real_perform = execute.perform
+    calls: list[int] = []
+
+    def blip_once(job, reporter):
+        calls.append(job.attempts)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_perform(job, reporter)
+
+    monkeypatch.setattr(execute, "perform", blip_once)
+    response = post_tool(user_client, "convert", {"format": "png"}, HTTP_PREFER="respond-async")
+
+    job = Job.objects.get(pk=response["X-Job-Id"])
+    assert job.status == "completed", (job.error_code, job.message)
+    assert calls == [1, 1]  # the second run was attempt 1 again
+    assert (job.attempts, job.infra_retries) == (1, 1)
+
+
+def test_database_errors_past_the_retries_fail_the_job_as_unavailable(
+    user_client, monkeypatch, quick_give_back
+):
+    def always(job, reporter):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(execute, "perform", always)
+    response = post_tool(user_client, "convert", {"format": "png"}, HTTP_PREFER="respond-async")
+
+    job = Job.objects.get(pk=response["X-Job-Id"])
+    assert job.status == "failed" and job.error_code == "DATABASE_UNAVAILABLE"
+    assert job.error_status == 503
+    assert (job.attempts, job.infra_retries) == (1, execute.INFRA_RETRIES)
+
+
+def test_progress_and_cancel_checks_survive_a_failed_database_write(monkeypatch):
+    """A blip while a long job reports progress must not end the job."""
+    from apps.jobs.context import Reporter
+
+    class Broken:
+        def update(self, **fields):
+            raise OperationalError("database is locked")
+
+        def exists(self):
+            raise OperationalError("database is locked")
+
+    monkeypatch.setattr(Job.objects, "filter", lambda **kwargs: Broken())
+    reporter = Reporter("some-job")
+
+    reporter.progress(40, "row 10/100")  # no exception
+    assert reporter.is_cancelled() is False
+    with pytest.raises(OperationalError):  # item counts are the record: not dropped
+        reporter.progress(50, "file 2/4", items_done=2)

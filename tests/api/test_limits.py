@@ -1,6 +1,5 @@
 """Size limits (middleware and the ASGI BodyLimit wrapper) and RATE_LIMIT_PER_MIN."""
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs.models import Job
 from config.asgi import BodyLimit
+from tests.aio import run_async
 from tests.api.support import assert_error
 from tests.conftest import FIXTURES
 
@@ -127,7 +127,7 @@ def http_scope(headers: list[tuple[bytes, bytes]], path: str = "/api/v1/teams") 
 
 
 def run(app: Callable[..., Any], scope: Message, client: Client) -> None:
-    asyncio.run(app(scope, client.receive, client.send))
+    run_async(app(scope, client.receive, client.send))
 
 
 def assert_413(client: Client) -> None:
@@ -222,7 +222,7 @@ def test_non_http_scopes_pass_straight_through(settings):
         seen.append(scope["type"])
 
     client = Client([])
-    asyncio.run(BodyLimit(lifespan_app)({"type": "lifespan"}, client.receive, client.send))
+    run_async(BodyLimit(lifespan_app)({"type": "lifespan"}, client.receive, client.send))
     assert seen == ["lifespan"]
     assert client.sent == []
 

@@ -14,6 +14,7 @@ from tests.api.support import assert_error
 from tests.badfiles import FIXTURES, png_claiming, text_as_jpeg, truncated_jpeg
 from tests.documents import DRAWING_SVG, pdf_pages
 from tests.shipped_models import mask_png, needs_met, shipped_models_dir
+from tests.tools import video_support
 from tests.tools.conftest import ASTRONAUT
 from tools import registry
 
@@ -249,6 +250,7 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "content-aware-resize": {"width": 500, "blurRadius": 2},
     "passport-photo": {"country": "gb"},
     "blur-faces": {},
+    "detect-faces": {},
     "smart-crop": {"width": 200, "height": 200},
     "red-eye-removal": {},
     "upscale": {"model": "realesr-animevideov3"},  # auto (x4plus) takes ~70 s on a CPU
@@ -258,6 +260,7 @@ MINIMAL_SETTINGS: dict[str, dict[str, Any]] = {
     "ocr": {"quality": "fast"},
     "colorize": {},  # 503 until DDColor is installed
     "enhance-faces": {},  # 503 until GFPGAN is installed
+    "video-upscale": {"preset": "fast"},
 }
 
 # Tools whose input is not a photo: (name, bytes, content type) to upload instead.
@@ -275,6 +278,7 @@ OTHER_INPUTS = {
         ASTRONAUT.read_bytes(),
         "image/png",
     ),
+    "video-upscale": ("clip.mp4", video_support.tiny_mp4(), "video/mp4"),
 }
 
 

@@ -59,7 +59,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # install from the models page needs no network once that cache is filled.
     wheels = str(SHIPPED_MODELS / ".wheels")
     limit = str(UPLOAD_LIMIT_MB)
-    with running_stack(data_dir, MAX_UPLOAD_SIZE_MB=limit, MODEL_WHEELS_DIR=wheels) as stack:
+    # The webhook tests' receivers listen on 127.0.0.1, a private address.
+    env = {"MAX_UPLOAD_SIZE_MB": limit, "MODEL_WHEELS_DIR": wheels, "WEBHOOK_ALLOW_PRIVATE": "true"}
+    with running_stack(data_dir, **env) as stack:
         stack.login()  # admin/admin -> LIVE_PASSWORD, as a first sign-in must
         yield stack
 

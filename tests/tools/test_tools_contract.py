@@ -11,6 +11,7 @@ from pydantic import BaseModel, RootModel
 
 from tests.documents import DRAWING_SVG, pdf_pages
 from tests.shipped_models import mask_png, needs_met, shipped_models_dir
+from tests.tools import video_support
 from tests.tools.conftest import ASTRONAUT
 from tools import imaging, registry, runner
 from tools.base import Inputs, OutputKind, Tool, ToolError, ToolSettings
@@ -70,6 +71,7 @@ OTHER_INPUTS = {
     # A passport photo needs a face (photo.jpg has none: 422): the astronaut portrait.
     "passport-photo": ("astronaut.png", ASTRONAUT.read_bytes()),
     "red-eye-removal": ("astronaut.png", ASTRONAUT.read_bytes()),
+    "video-upscale": ("clip.mp4", video_support.tiny_mp4()),
 }
 
 
