@@ -202,6 +202,7 @@ class Tool:
             "device": self.device,
             "models": list(self.models),
             "experimental": self.experimental,
+            "takesVideo": self.takes_video,
             "settings": settings_schema(self.settings),
         }
 

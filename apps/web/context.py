@@ -30,6 +30,7 @@ def script_strings() -> dict[str, str]:
         "eta": _("About {s} s left"),
         "tooLarge": _("{name} is larger than the {mb} MB upload limit"),
         "notImage": _("{name} is not an image file"),
+        "notVideo": _("{name} is not a video file (MP4, MOV, MKV, WebM or GIF)"),
         "saved": _("Saved"),
         "deleted": _("Deleted"),
         "confirmDelete": _("Delete {name}? This cannot be undone."),

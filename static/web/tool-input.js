@@ -1,11 +1,19 @@
 // The tool page's inputs: files from the picker, a drop or the clipboard, and library files.
-// Files over the server's upload limit and files that are no images are refused here, before
-// anything is sent, each with its own message.
+// Files over the server's upload limit and files that are no images (no videos, for a tool
+// that takes videos) are refused here, before anything is sent, each with its own message.
 import { el, formatBytes, limits, oversized, t } from "./api.js";
 
 const IMAGE_EXTENSIONS = new Set([
   "jpg", "jpeg", "jpe", "png", "webp", "avif", "gif", "tif", "tiff", "heic", "heif", "bmp", "ico", "svg", "jxl",
 ]);
+
+const VIDEO_EXTENSIONS = new Set(["mp4", "m4v", "mov", "mkv", "webm", "gif"]);
+
+/** Whether the browser's idea of the file says "video" (its type, else its extension). */
+export function looksLikeVideo(file) {
+  const extension = (file.name.split(".").pop() || "").toLowerCase();
+  return (file.type || "").startsWith("video/") || VIDEO_EXTENSIONS.has(extension);
+}
 
 /** Whether the browser's idea of the file says "image" (its type, else its extension). */
 export function looksLikeImage(file, allowPdf) {
@@ -37,7 +45,8 @@ export function inputList({ tool, text, listEl, errorsEl, onChange }) {
     for (const message of oversized(incoming)) messages.push(message);
     const fine = incoming.filter((file) => {
       if (file.size > limits.maxUploadBytes) return false;
-      if (!looksLikeImage(file, allowPdf)) { messages.push(t("notImage", { name: file.name })); return false; }
+      const fits = tool.takesVideo ? looksLikeVideo(file) : looksLikeImage(file, allowPdf);
+      if (!fits) { messages.push(t(tool.takesVideo ? "notVideo" : "notImage", { name: file.name })); return false; }
       return true;
     });
     return { fine, messages };
@@ -75,8 +84,11 @@ export function inputList({ tool, text, listEl, errorsEl, onChange }) {
       const role = tool.inputs === "two" ? (index === 0 ? text.base : text.second) : null;
       const remover = el("button", { type: "button", class: "icon-button", "aria-label": text.remove.replace("{name}", item.name) }, "✕");
       remover.addEventListener("click", () => remove(index));
+      const thumb = tool.takesVideo
+        ? el("video", { src: item.url, class: "mini-thumb", width: "40", height: "40", muted: "", preload: "metadata", "aria-hidden": "true" })
+        : el("img", { src: item.thumb || item.url, alt: "", class: "mini-thumb", width: "40", height: "40" });
       return el("li", {},
-        el("img", { src: item.thumb || item.url, alt: "", class: "mini-thumb", width: "40", height: "40" }),
+        thumb,
         el("span", { class: "file-name" }, role ? el("strong", {}, `${role}: `) : null, item.name),
         el("span", { class: "muted small file-size" }, item.kind === "library" ? `${formatBytes(item.size)} · ${text.fromLibrary}` : formatBytes(item.size)),
         remover);

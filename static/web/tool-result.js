@@ -135,9 +135,12 @@ async function imageResult(job, { text, before, nextTools }) {
   const response = await api(job.downloadUrl, { raw: true });
   const blob = await response.blob();
   const beforeSize = before?.size || Number(response.headers.get("X-Original-Size")) || null;
-  const isImage = (job.result.mediaType || blob.type).startsWith("image/");
+  const mediaType = job.result.mediaType || blob.type;
+  const isImage = mediaType.startsWith("image/");
   const parts = [];
-  if (isImage) {
+  if (mediaType.startsWith("video/")) {
+    parts.push(el("video", { src: URL.createObjectURL(blob), controls: "", class: "result-video", "aria-label": job.result.name }));
+  } else if (isImage) {
     const after = URL.createObjectURL(blob);
     parts.push(compareView({ before: before?.url || null, after, text }));
     if (!before) parts.push(el("p", { class: "muted small" }, text.beforeLost));

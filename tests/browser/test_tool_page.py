@@ -257,3 +257,22 @@ def test_a_two_image_tool_takes_a_base_and_a_second_image(admin_page: Page) -> N
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_role("link", name="Download", exact=True)).to_be_visible(timeout=30_000)
     expect(page.locator("table.kv")).to_contain_text("ssim")
+
+
+def test_the_video_tool_takes_videos_and_refuses_images(admin_page: Page) -> None:
+    from tests.tools.video_support import tiny_mp4
+
+    page = admin_page
+    page.goto("/tools/video-upscale")
+    picker = page.get_by_label("Videos")
+    expect(picker).to_have_attribute("accept", re.compile(r"^video/\*"))
+    picker.set_input_files([{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": tiny_mp4()}])
+    expect(page.locator("[data-file-list] li")).to_have_count(1)
+    expect(page.locator("[data-file-list] video.mini-thumb")).to_have_count(1)
+    picker.set_input_files(
+        [{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": PHOTO.read_bytes()}]
+    )
+    expect(
+        page.get_by_role("alert").filter(has_text="photo.jpg is not a video file")
+    ).to_be_visible()
+    expect(page.locator("[data-file-list] li")).to_have_count(1)  # the video stays
