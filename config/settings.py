@@ -414,6 +414,7 @@ SPECTACULAR_SETTINGS = {
         "apps.toolsapi.openapi.json_bodies_only",
         "apps.toolsapi.openapi_jobs.add_job_schemas",
         "apps.toolsapi.openapi_jobs.binary_answers",
+        "apps.toolsapi.openapi_answers.add_answer_schemas",
     ],
 }
 

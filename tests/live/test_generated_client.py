@@ -73,7 +73,7 @@ def client(client_package: Path, stack: Stack) -> Any:
     plain = load("client").Client(base_url=stack.base, timeout=httpx.Timeout(WAIT_S))
     body = models.Login(username="admin", password=stack.password)
     answer = login.sync(client=plain, body=body)
-    token = answer.additional_properties["token"]
+    token = answer.token  # LoginAnswer is typed (apps/toolsapi/openapi_answers.py)
     return load("client").AuthenticatedClient(
         base_url=stack.base, token=token, timeout=httpx.Timeout(WAIT_S)
     )
