@@ -225,6 +225,8 @@ SYNC_WAIT_S = env_int("SYNC_WAIT_S", 90, minimum=1)
 # The compatibility APIs' synchronous calls (A1111 extras, Jellyfin upscale-frame, rembg)
 # have no "still running" answer their clients understand, so they wait longer: then 504.
 COMPAT_WAIT_S = env_int("COMPAT_WAIT_S", 600, minimum=1)
+# A job's signedProgressUrl opens its SSE stream without a credential for this long.
+PROGRESS_LINK_TTL_S = env_int("PROGRESS_LINK_TTL_S", 600, minimum=10)
 MAX_BATCH_SIZE = env_int("MAX_BATCH_SIZE", 200, minimum=1)
 MAX_PIPELINE_STEPS = env_int("MAX_PIPELINE_STEPS", 20, minimum=1)
 # Send GPU tools to the `gpu` queue; only when a worker with Q_CLUSTER_NAME=gpu runs.

@@ -14,6 +14,7 @@ from apps.core.streaming import stream_file
 from apps.jobs import storage
 from apps.jobs.batch import file_results_header
 from apps.jobs.models import Job
+from apps.jobs.progress_links import signed_progress_url
 
 # The 202 answer's schema for views' extend_schema (the post-processing hook in
 # apps/toolsapi/openapi.py gives the component of this name its full description).
@@ -24,6 +25,7 @@ JOB_ACCEPTED = inline_serializer(
         "status": serializers.CharField(),
         "statusUrl": serializers.CharField(),
         "progressUrl": serializers.CharField(),
+        "signedProgressUrl": serializers.CharField(),
         "downloadUrl": serializers.CharField(),
     },
 )
@@ -34,6 +36,8 @@ def urls(job: Job) -> dict[str, str]:
     return {
         "statusUrl": base,
         "progressUrl": f"{base}/progress",
+        # the same stream without a header, for PROGRESS_LINK_TTL_S (apps.jobs.progress_links)
+        "signedProgressUrl": signed_progress_url(job.pk),
         "downloadUrl": f"{base}/download",
     }
 

@@ -39,6 +39,7 @@ from apps.core.errors import ApiError, database_busy, error_response
 from apps.core.throttling import ApiRateThrottle
 from apps.jobs.eta import queue_position
 from apps.jobs.models import Job
+from apps.jobs.progress_links import signature_fits
 
 POLL_S = 0.5
 KEEPALIVE_S = 15.0
@@ -153,6 +154,8 @@ async def events(
 async def progress(request: HttpRequest, job_id: UUID) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD"):
         return error_response(405, "METHOD_NOT_ALLOWED", f'Method "{request.method}" not allowed.')
+    if "sig" in request.GET:
+        return await by_signed_link(request, job_id)
     try:
         user, auth = await sync_to_async(credentials)(request)
     except AuthenticationFailed as exc:
@@ -174,7 +177,28 @@ async def progress(request: HttpRequest, job_id: UUID) -> HttpResponseBase:
         finally:
             await sync_to_async(release_connection)()
 
-    stream = events(job_id, signed_in)
+    return event_stream(events(job_id, signed_in))
+
+
+async def by_signed_link(request: HttpRequest, job_id: UUID) -> HttpResponseBase:
+    """The stream of a signed progress URL: no other credential, this job only."""
+    if not signature_fits(request.GET["sig"], job_id):
+        return error_response(
+            401,
+            "LINK_INVALID",
+            "This progress link is invalid or has expired: get a fresh signedProgressUrl "
+            "from GET /api/v1/jobs/<id>",
+        )
+    if (refused := throttled(request, None, None)) is not None:
+        return refused
+    exists = await Job.objects.filter(pk=job_id).aexists()
+    await sync_to_async(release_connection)()
+    if not exists:
+        return error_response(404, "NOT_FOUND", "Job not found")
+    return event_stream(events(job_id))
+
+
+def event_stream(stream: AsyncIterator[str]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: don't buffer the stream

@@ -29,6 +29,11 @@ JOB_ACCEPTED_SCHEMA = {
         "status": {"type": "string", "enum": ["queued", "processing"]},
         "statusUrl": _URL,
         "progressUrl": {**_URL, "description": "Server-Sent Events (text/event-stream)"},
+        "signedProgressUrl": {
+            **_URL,
+            "description": "The same stream without a credential header, for "
+            "PROGRESS_LINK_TTL_S after it was issued",
+        },
         "downloadUrl": _URL,
     },
 }
@@ -237,16 +242,25 @@ def _progress_operation() -> dict[str, Any]:
         "summary": "Progress of a job as Server-Sent Events",
         "description": "`event: progress` with the job's JSON whenever it changes (percent, "
         "stage, items, queuePosition, etaSeconds), a comment every 15 s, and a last event "
-        "when it ends. Browsers may use their session cookie (EventSource sends no headers).",
+        "when it ends. Browsers may use their session cookie (EventSource sends no headers); "
+        "other clients that cannot send a header use the job's signedProgressUrl (`sig`).",
         "tags": ["jobs"],
-        "security": SECURITY,
+        "security": [*SECURITY, {}],  # {}: no credential, with a valid `sig`
         "parameters": [
             {
                 "name": "job_id",
                 "in": "path",
                 "required": True,
                 "schema": {"type": "string", "format": "uuid"},
-            }
+            },
+            {
+                "name": "sig",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "From the job's signedProgressUrl: this job only, for "
+                "PROGRESS_LINK_TTL_S after it was issued (401 LINK_INVALID after)",
+            },
         ],
         "responses": {
             "200": {

@@ -57,6 +57,7 @@ JOB = {
         "durationS": _NUM,
         "statusUrl": _STR,
         "progressUrl": _STR,
+        "signedProgressUrl": _STR,
         "downloadUrl": _STR,
         "files": {"type": "array", "items": {"type": "object"}, "description": "a running batch"},
         "queuePosition": {"type": ["integer", "null"], "description": "detail only"},

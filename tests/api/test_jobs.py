@@ -29,7 +29,7 @@ from tests.badfiles import truncated_jpeg
 
 pytestmark = pytest.mark.django_db
 
-ASYNC_KEYS = {"jobId", "status", "statusUrl", "progressUrl", "downloadUrl"}
+ASYNC_KEYS = {"jobId", "status", "statusUrl", "progressUrl", "signedProgressUrl", "downloadUrl"}
 
 
 @pytest.fixture

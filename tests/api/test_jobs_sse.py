@@ -200,3 +200,52 @@ def test_a_user_who_must_change_the_password_first_gets_a_403(client_for, sessio
     response = client_for(session_token(user)).get(f"/api/v1/jobs/{job.pk}/progress")
 
     assert_error(response, 403, "PASSWORD_CHANGE_REQUIRED")
+
+
+# --- signed progress links -----------------------------------------------------------------
+
+
+def test_a_signed_progress_url_streams_without_any_credential(user_client, anon):
+    job_id = post_tool(user_client, "resize", {"width": 40})["X-Job-Id"]
+    link = user_client.get(f"/api/v1/jobs/{job_id}").json()["signedProgressUrl"]
+    assert link.startswith(f"/api/v1/jobs/{job_id}/progress?sig=")
+
+    response = anon.get(link)
+
+    assert response.status_code == 200
+    assert sse_events(response)[-1]["status"] == "completed"
+
+
+def test_a_signed_link_opens_only_its_own_job(user_client, user, anon):
+    mine = post_tool(user_client, "resize", {"width": 40})["X-Job-Id"]
+    other = make_job(user, status=Job.Status.COMPLETED)
+    sig = user_client.get(f"/api/v1/jobs/{mine}").json()["signedProgressUrl"].split("sig=")[1]
+
+    for link in (
+        f"/api/v1/jobs/{other.pk}/progress?sig={sig}",  # another job
+        f"/api/v1/jobs/{mine}/progress?sig={sig[:-2]}xx",  # tampered
+        f"/api/v1/jobs/{mine}/progress?sig=",
+    ):
+        assert_error(anon.get(link), 401, "LINK_INVALID")
+
+
+def test_a_signed_link_expires_after_its_ttl(user_client, anon, settings, monkeypatch):
+    import time as clock
+
+    from apps.jobs import progress_links
+
+    job_id = post_tool(user_client, "resize", {"width": 40})["X-Job-Id"]
+    issued = clock.time() - settings.PROGRESS_LINK_TTL_S - 5  # issued past its lifetime
+    monkeypatch.setattr("django.core.signing.time.time", lambda: issued)
+    link = progress_links.signed_progress_url(job_id)
+    monkeypatch.undo()
+
+    assert_error(anon.get(link), 401, "LINK_INVALID")
+
+
+def test_every_job_answer_carries_a_signed_progress_url(user_client):
+    accepted = post_tool(user_client, "resize", {"width": 40}, HTTP_PREFER="respond-async")
+
+    assert "signedProgressUrl" in accepted.json()
+    listed = user_client.get("/api/v1/jobs").json()["jobs"][0]
+    assert "sig=" in listed["signedProgressUrl"]
