@@ -5,8 +5,9 @@
 FROM python:3.11-slim-bookworm
 ARG ONNX=cpu
 
+# MALLOC_ARENA_MAX=2: as scripts/serve.sh (-10 % peak memory under load, bench/http_compare.py).
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATA_DIR=/data PORT=1349 MODELS_DIR=/opt/pixelsmith/models
+    DATA_DIR=/data PORT=1349 MODELS_DIR=/opt/pixelsmith/models MALLOC_ARENA_MAX=2
 
 # libvulkan1 + libomp5: ncnn (Real-CUGAN); tesseract: the OCR tool's fast engine.
 RUN apt-get update \

@@ -49,16 +49,19 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# `make bench QUICK=1`: every benchmark's short run (a few minutes in all).
+BENCH_QUICK := $(if $(QUICK),--quick,)
 bench: $(DEV_STAMP)
-	$(PY) bench/ui.py
-	$(PY) bench/resize.py
-	$(PY) bench/batch.py
-	$(PY) bench/tools.py
-	$(PY) bench/library.py
-	$(PY) bench/ai.py
-	$(PY) bench/ai_tools.py
-	$(PY) bench/pdf_pages.py
-	$(PY) bench/video.py
+	$(PY) bench/ui.py $(BENCH_QUICK)
+	$(PY) bench/resize.py $(BENCH_QUICK)
+	$(PY) bench/http_compare.py $(BENCH_QUICK)
+	$(PY) bench/batch.py $(BENCH_QUICK)
+	$(PY) bench/tools.py $(BENCH_QUICK)
+	$(PY) bench/library.py $(BENCH_QUICK)
+	$(PY) bench/ai.py $(BENCH_QUICK)
+	$(PY) bench/ai_tools.py $(BENCH_QUICK)
+	$(PY) bench/pdf_pages.py $(BENCH_QUICK)
+	$(PY) bench/video.py $(BENCH_QUICK)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
-from bench.common import ROOT
+from bench.common import ROOT, parse_args
 from tools.ai import install, onnx_session, realesrgan
 from tools.ai.catalog import ModelFile, ModelSpec, catalog
 from tools.ai.store import ModelStore
@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--slow", action="store_true", help="also x4plus on 572x1024")
     parser.add_argument("--only", default="", help="comma-separated model ids")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args(parser, rounds=1)
     if args.child:
         spec_id, name = args.child.split("/", 1)
         spec = catalog()[spec_id]

@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyvips
 
-from bench.common import ROOT
+from bench.common import ROOT, parse_args
 from tools import imaging, registry, runner
 from tools.ai import install
 from tools.base import Context, Output, Source, ToolError
@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated tool ids")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--slow", action="store_true")
-    args = parser.parse_args()
+    args = parse_args(parser, rounds=1)
     wanted = {t for t in args.only.split(",") if t}
     install.Installer(MODELS_DIR, MODELS_DIR / ".wheels", log=lambda _: None).install_shipped()
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,7 +28,7 @@ import httpx
 import pyvips
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import ROOT, prepared_env
+from bench.common import ROOT, children_of, parse_args, prepared_env
 
 MIB = 1024 * 1024
 
@@ -51,18 +51,6 @@ def make_photo(path: Path, width: int = 4000, height: int = 3000) -> None:
     big = base.resize(width / base.width, vscale=height / base.height, kernel="lanczos3")
     grain = pyvips.Image.gaussnoise(big.width, big.height, sigma=6, mean=0)
     (big + grain.bandjoin([grain, grain])).cast("uchar").jpegsave(str(path), Q=88)
-
-
-def children_of() -> dict[int, list[int]]:
-    """Every process's children, from /proc/<pid>/stat (the field after the command)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while we looked
-        children.setdefault(ppid, []).append(int(stat.parent.name))
-    return children
 
 
 def rss_bytes(pid: int) -> int:
@@ -220,7 +208,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,2", help="CONCURRENT_JOBS values")
     parser.add_argument("--width", type=int, default=800)
     parser.add_argument("--port", type=int, default=13491)
-    args = parser.parse_args()
+    args = parse_args(parser, sizes="10,20", concurrency="1")
     sizes = [int(s) for s in args.sizes.split(",")]
     levels = [int(c) for c in args.concurrency.split(",")]
 

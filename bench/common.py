@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -45,3 +46,38 @@ def start_server(data_dir: Path, port: int, **overrides: str) -> subprocess.Pope
             time.sleep(0.1)
     server.kill()
     raise SystemExit("server did not start")
+
+
+def children_of() -> dict[int, list[int]]:
+    """Every process's children, from /proc/<pid>/stat (the field after the command)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    return children
+
+
+def tree_pids(root: int) -> list[int]:
+    """`root` and all its descendants, as they are now."""
+    children, pids, todo = children_of(), [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    return pids
+
+
+def parse_args(parser: argparse.ArgumentParser, **quick: object) -> argparse.Namespace:
+    """The parser's arguments plus --quick: a short run (for `make bench QUICK=1`) that
+    sets `quick`'s values on the options left at their defaults."""
+    shown = ", ".join(f"--{name.replace('_', '-')} {value}" for name, value in quick.items())
+    parser.add_argument("--quick", action="store_true", help=f"a short run: {shown}")
+    args = parser.parse_args()
+    if args.quick:
+        for name, value in quick.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
+    return args

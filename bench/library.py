@@ -25,7 +25,7 @@ import httpx
 import pyvips
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import ROOT, start_server
+from bench.common import ROOT, parse_args, start_server
 
 PAGE_SIZE = 25
 
@@ -53,7 +53,12 @@ def clients(base: str) -> tuple[httpx.Client, httpx.Client]:
     admin = signed_in(base, "admin", "admin")
     user = {"username": "bench", "password": "bench-pass-phrase-42", "role": "user"}
     assert admin.post("/api/auth/register", json=user).status_code == 201
-    return signed_in(base, user["username"], user["password"]), admin
+    # An account an admin creates must choose its own password before anything else.
+    first = signed_in(base, user["username"], user["password"])
+    chosen = "bench-chosen-phrase-43"
+    change = {"currentPassword": user["password"], "newPassword": chosen}
+    assert first.post("/api/auth/change-password", json=change).status_code == 200
+    return signed_in(base, user["username"], chosen), admin
 
 
 def upload(client: httpx.Client, images: list[bytes], start: int, batch: int) -> list[str]:
@@ -127,7 +132,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--thumbs", type=int, default=200)
     parser.add_argument("--port", type=int, default=13491)
-    args = parser.parse_args()
+    args = parse_args(parser, files=200, batch=25, repeat=5, thumbs=20)
     images = make_images(args.files)
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "data", args.port)

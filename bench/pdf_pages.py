@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import ROOT, parse_args
 
 BASELINE = """
 import sys, pypdfium2 as pdfium, pyvips, resource
@@ -81,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=4700)
     parser.add_argument("--dpi", type=int, default=150)
-    args = parser.parse_args()
+    args = parse_args(parser, points=2000)
     with tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "big.pdf"
         make_pdf(pdf, args.points)

@@ -5,8 +5,10 @@ Measures, in one run on one core each:
   - Pillow (thumbnail with reducing_gap=1.0, which uses JPEG draft mode): the baseline;
   - Pixelsmith's resize tool in-process (tools.runner.execute);
   - Pixelsmith over HTTP: uvicorn + Django + auth + upload + job row + streamed response,
-    sequential requests from one client, then 2 concurrent clients.
-and prints images/s with ratios. Usage: .venv/bin/python bench/resize.py [--rounds 3] [--n 40]
+    sequential requests from one client, then 2 concurrent clients;
+interleaved: each round runs every path in turn. Prints images/s and each path's ratio to
+the Pillow run of the same round (median and spread).
+Usage: .venv/bin/python bench/resize.py [--rounds 3] [--n 30]
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_server  # noqa: E402
+from bench.common import parse_args, start_server  # noqa: E402
 from tools import imaging, registry, runner  # noqa: E402
 from tools.base import Context  # noqa: E402
 
@@ -50,16 +52,26 @@ def make_photo(path: Path, width: int, height: int) -> None:
     photo.jpegsave(str(path), Q=90)
 
 
-def rate(fn: Callable[[], object], n: int, rounds: int) -> float:
-    """Median images/s over `rounds` rounds of `n` calls."""
-    fn()  # warm-up: caches, lazy imports
-    results = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        results.append(n / (time.perf_counter() - start))
-    return statistics.median(results)
+Path_ = tuple[Callable[[], object], int]  # one call, and how many images it resizes
+
+
+def interleaved(paths: dict[str, Path_], n: int, rounds: int) -> dict[str, list[float]]:
+    """Images/s of each path per round; every round runs each path on ~`n` images in turn
+    (the order rotates each round), so the baseline and ours see the same machine state."""
+    for fn, _ in paths.values():
+        fn()  # warm-up: caches, lazy imports, connections
+    names = list(paths)
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for number in range(rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn, images = paths[name]
+            calls = max(1, n // images)
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            rates[name].append(calls * images / (time.perf_counter() - start))
+    return rates
 
 
 def pillow_resize(path: Path, width: int) -> bytes:
@@ -79,7 +91,8 @@ def tool_resize(path: Path, scratch: Path, width: int) -> bytes:
     return output.path.read_bytes()
 
 
-def http_rate(port: int, photo: Path, width: int, n: int, rounds: int, clients: int) -> float:
+def http_path(port: int, photo: Path, width: int, clients: int) -> Callable[[], object]:
+    """One call: `clients` concurrent POSTs of `photo` to the resize tool (1 = sequential)."""
     base = f"http://127.0.0.1:{port}"
     token = httpx.post(
         f"{base}/api/auth/login", json={"username": "admin", "password": "admin"}
@@ -87,7 +100,7 @@ def http_rate(port: int, photo: Path, width: int, n: int, rounds: int, clients: 
     data = photo.read_bytes()
     session = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
-    def one() -> None:
+    def one(_: object = None) -> None:
         response = session.post(
             f"{base}/api/v1/tools/resize",
             files={"file": ("photo.jpg", data, "image/jpeg")},
@@ -96,13 +109,9 @@ def http_rate(port: int, photo: Path, width: int, n: int, rounds: int, clients: 
         assert response.status_code == 200, response.text[:200]
 
     if clients == 1:
-        return rate(one, n, rounds)
-    with ThreadPoolExecutor(clients) as pool:
-
-        def batch() -> None:
-            list(pool.map(lambda _: one(), range(clients)))
-
-        return rate(batch, n // clients, rounds) * clients
+        return one
+    pool = ThreadPoolExecutor(clients)
+    return lambda: list(pool.map(one, range(clients)))
 
 
 def run_scenario(work: Path, port: int, args: argparse.Namespace, scenario: tuple) -> None:
@@ -111,21 +120,29 @@ def run_scenario(work: Path, port: int, args: argparse.Namespace, scenario: tupl
     make_photo(photo, src_w, src_h)
     check = pyvips.Image.new_from_buffer(tool_resize(photo, work / "s", width), "")
     assert check.width == width, check.width
-    pillow = rate(lambda: pillow_resize(photo, width), args.n, args.rounds)
-    inproc = rate(lambda: tool_resize(photo, work / "s", width), args.n, args.rounds)
-    http1 = http_rate(port, photo, width, args.n, args.rounds, clients=1)
-    http2 = http_rate(port, photo, width, args.n, args.rounds, clients=2)
+    paths: dict[str, Path_] = {
+        "Pillow thumbnail(reducing_gap=1.0)": (lambda: pillow_resize(photo, width), 1),
+        "Pixelsmith resize, in-process": (lambda: tool_resize(photo, work / "s", width), 1),
+        "Pixelsmith HTTP, 1 client (uvicorn, 1 proc)": (http_path(port, photo, width, 1), 1),
+        "Pixelsmith HTTP, 2 clients (uvicorn, 1 proc)": (http_path(port, photo, width, 2), 2),
+    }
+    show(label, interleaved(paths, args.n, args.rounds), args)
 
-    print(f"\n{label} JPEG q80; median of {args.rounds} rounds x {args.n}")
-    print(f"{'path':<44}{'img/s':>8}{'vs Pillow':>11}{'vs in-process':>15}")
-    rows = [
-        ("Pillow thumbnail(reducing_gap=1.0)", pillow),
-        ("Pixelsmith resize, in-process", inproc),
-        ("Pixelsmith HTTP, 1 client (uvicorn, 1 proc)", http1),
-        ("Pixelsmith HTTP, 2 clients (uvicorn, 1 proc)", http2),
-    ]
-    for name, value in rows:
-        print(f"{name:<44}{value:>8.1f}{value / pillow:>10.2f}x{value / inproc:>14.2f}x")
+
+def show(label: str, rates: dict[str, list[float]], args: argparse.Namespace) -> None:
+    """Median img/s of each path, and its ratio to Pillow: median and spread of the
+    per-round ratios (each round's Pillow run is the baseline of that round)."""
+    pillow, inproc = (rates[name] for name in list(rates)[:2])
+    print(f"\n{label} JPEG q80; {args.rounds} interleaved rounds of ~{args.n} images each")
+    print(f"{'path':<44}{'img/s':>8}{'vs Pillow (min..max)':>26}{'vs in-process':>15}")
+    for name, values in rates.items():
+        to_pillow = [v / p for v, p in zip(values, pillow, strict=True)]
+        to_inproc = [v / i for v, i in zip(values, inproc, strict=True)]
+        spread = f"{statistics.median(to_pillow):.2f}x ({min(to_pillow):.2f}..{max(to_pillow):.2f})"
+        print(
+            f"{name:<44}{statistics.median(values):>8.1f}{spread:>26}"
+            f"{statistics.median(to_inproc):>14.2f}x"
+        )
 
 
 def main() -> None:
@@ -133,7 +150,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--n", type=int, default=30, help="images per round")
     parser.add_argument("--port", type=int, default=13490)
-    args = parser.parse_args()
+    args = parse_args(parser, rounds=3, n=10)
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

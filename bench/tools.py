@@ -22,7 +22,7 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")  # one core, like PERFORMANCE.md'
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pyvips
 
-from bench.common import ROOT
+from bench.common import ROOT, parse_args
 from tools import imaging, registry, runner
 from tools.base import Context, Inputs, Source, Tool, ToolError
 
@@ -47,6 +47,11 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+# Not image work on a photo: the AI tools have bench/ai_tools.py (a 1 MP portrait) and
+# bench/video.py; the system tools load, download or benchmark models (bench/ai.py).
+SKIPPED = {"ai", "system"}
+
+
 def make_photo(path: Path, width: int = 4000, height: int = 3000) -> None:
     """A JPEG with photographic texture: the fixture photo enlarged, plus grain."""
     base = pyvips.Image.new_from_file(str(ROOT / "tests/fixtures/photo.jpg"))
@@ -58,6 +63,7 @@ def make_photo(path: Path, width: int = 4000, height: int = 3000) -> None:
 def inputs_for(tool: Tool, photo: Source, logo: Source) -> list[Source]:
     return {
         Inputs.NONE: [],
+        Inputs.OPTIONAL: [],  # qr-generate: its logo is optional, the plain code is the case
         Inputs.ONE: [photo],
         Inputs.TWO: [photo, logo],
         Inputs.MANY: [photo] * 4,
@@ -81,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated tool ids")
-    args = parser.parse_args()
+    args = parse_args(parser, rounds=1)
     wanted = {t for t in args.only.split(",") if t}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -92,8 +98,8 @@ def main() -> None:
         print(f"12 MP JPEG (4000x3000, {photo.size / 1e6:.1f} MB); median of {args.rounds} runs")
         print(f"{'tool':<24}{'seconds':>9}  settings")
         for tool in registry.all_tools():
-            if (wanted and tool.id not in wanted) or (not wanted and tool.category == "ai"):
-                continue  # the AI tools: bench/ai_tools.py, on a 1 MP portrait
+            if (wanted and tool.id not in wanted) or (not wanted and tool.category in SKIPPED):
+                continue
             try:
                 seconds = time_tool(tool, inputs_for(tool, photo, logo), work / "s", args.rounds)
                 shown = f"{seconds:>9.3f}"

@@ -23,6 +23,7 @@ import httpx
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import parse_args
 from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, sign_in
 from tests.live.stack import running_stack
 
@@ -58,7 +59,7 @@ def main() -> None:
     parser.add_argument(
         "--pages", default=pages + ",/admin/users,/admin/models,/admin/system,/api/docs"
     )
-    args = parser.parse_args()
+    args = parse_args(parser, runs=1, pages="/,/tools/resize,/library,/api/docs")
     with tempfile.TemporaryDirectory() as folder, running_stack(Path(folder)) as stack:
         stack.login()  # the first admin's forced password change
         with sync_playwright() as driver:

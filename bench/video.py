@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT
+from bench.common import ROOT, parse_args
 
 MODELS_DIR = Path(os.environ.get("MODELS_DIR", ROOT / ".cache" / "models"))
 
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--codec", default="h264")
     parser.add_argument("--scale", type=int, default=2)
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args(parser, seconds=0.5)
     if args.child:
         print(json.dumps(child(Path(args.child), args.device, args.codec, args.scale)))
         return
