@@ -79,7 +79,11 @@ class Settings(ToolSettings):
     )
     codec: Literal["h264", "h265", "vp9", "av1"] = Field("h264", description="Video codec.")
     crf: int | None = Field(
-        None, ge=0, le=63, description="Quality, lower is better (default per codec)."
+        None,
+        ge=0,
+        le=63,
+        title="Quality (CRF)",
+        description="Quality, lower is better (default per codec).",
     )
     preset: Literal["fast", "medium", "slow"] = Field("medium", description="Encoder speed.")
     container: Literal["auto", "mp4", "mkv", "webm", "mov"] = Field(

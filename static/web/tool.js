@@ -60,7 +60,7 @@ if (inputs) {
     dialog: $("[data-library-dialog]"), text, multiple: tool.inputs !== "optional",
     onPick: (files) => inputs.addLibrary(files),
   });
-  $("[data-open-library]").addEventListener("click", () => picker.open());
+  $("[data-open-library]")?.addEventListener("click", () => picker.open());  // none for videos
 }
 
 function isBatch(items) {
@@ -73,7 +73,13 @@ function updateRun() {
   runButton.disabled = blocked || running;
 }
 
+/** A chosen video, playable (a video tool's inputs are no images to draw on). */
+function videoPreview(item) {
+  return el("video", { src: item.url, controls: "", preload: "metadata", class: "preview-video", "aria-label": item.name });
+}
+
 function singleImage(item) {
+  if (tool.takesVideo) { previewBody.replaceChildren(videoPreview(item)); return; }
   const img = el("img", { src: item.url, alt: item.name, class: "preview-image", draggable: "false" });
   const frame = el("div", { class: "preview-frame checker" }, img);
   const note = el("p", { class: "muted small widget-note" });
@@ -94,7 +100,7 @@ function inputsChanged(items) {
   if (!items.length) { previewBody.replaceChildren(); return; }
   if (items.length === 1 || tool.inputs === "optional") { singleImage(items[0]); return; }
   previewBody.replaceChildren(el("div", { class: "preview-grid" }, ...items.map((item) => el("figure", { class: "checker-figure" },
-    el("div", { class: "checker" }, el("img", { src: item.thumb || item.url, alt: item.name, loading: "lazy" })),
+    tool.takesVideo ? videoPreview(item) : el("div", { class: "checker" }, el("img", { src: item.thumb || item.url, alt: item.name, loading: "lazy" })),
     el("figcaption", { class: "small" }, item.name)))));
 }
 

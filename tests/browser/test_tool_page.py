@@ -259,16 +259,19 @@ def test_a_two_image_tool_takes_a_base_and_a_second_image(admin_page: Page) -> N
     expect(page.locator("table.kv")).to_contain_text("ssim")
 
 
-def test_the_video_tool_takes_videos_and_refuses_images(admin_page: Page) -> None:
+def test_the_video_tool_takes_videos_and_refuses_images(admin_page: Page, artifacts: Path) -> None:
     from tests.tools.video_support import tiny_mp4
 
     page = admin_page
     page.goto("/tools/video-upscale")
     picker = page.get_by_label("Videos")
     expect(picker).to_have_attribute("accept", re.compile(r"^video/\*"))
+    expect(page.get_by_role("button", name="From library")).to_have_count(0)  # images only
     picker.set_input_files([{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": tiny_mp4()}])
     expect(page.locator("[data-file-list] li")).to_have_count(1)
     expect(page.locator("[data-file-list] video.mini-thumb")).to_have_count(1)
+    expect(page.get_by_label("clip.mp4", exact=True)).to_have_count(1)  # the playable preview
+    audit_page(page, artifacts, "tool-video-upscale")
     picker.set_input_files(
         [{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": PHOTO.read_bytes()}]
     )
