@@ -38,12 +38,12 @@ from apps.compat.a1111_requests import (
     parse,
 )
 from apps.compat.authentication import WITH_BASIC
-from apps.compat.common import image_from_base64, to_base64
+from apps.compat.common import to_base64
 from apps.compat.error_responses import error_responses
 from apps.compat.parsers import LargeJSONParser
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
-from apps.core.uploads import upload_to_path
+from apps.core.uploads import upload_from_base64, upload_to_path
 from apps.jobs.responses import with_job_headers
 from tools import imaging
 
@@ -189,7 +189,7 @@ def image_bytes(value: Any, field: str) -> bytes:
             "URL_NOT_SUPPORTED",
             f"'{field}' is a URL: this server never fetches URLs (SSRF); send the image as base64",
         )
-    return image_from_base64(value, field=field).read()
+    return upload_from_base64(value, field=field).read()
 
 
 def image_size(data: bytes, name: str) -> tuple[int, int]:

@@ -1,5 +1,6 @@
-"""What every compatibility adapter shares: images in base64, running one tool through
-the submission service, and reading a finished job's result or error.
+"""What every compatibility adapter shares: results as base64, running one tool through
+the submission service, and reading a finished job's result or error. Images that come
+as base64 become uploads with apps.core.uploads.upload_from_base64.
 
 An adapter translates a foreign request into a tool call and the job back into the
 foreign response; it never processes pixels itself (that is the engine's, in tools/).
@@ -8,43 +9,16 @@ foreign response; it never processes pixels itself (that is the engine's, in too
 from __future__ import annotations
 
 import base64
-import binascii
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.files.uploadedfile import UploadedFile
 
 from apps.core.errors import ApiError
 from apps.jobs import services, storage
 from apps.jobs.models import Job
 from apps.jobs.steps import enabled_tool, tool_step
-
-_DATA_URL = re.compile(r"^data:[^,]{0,200}?;base64,", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
-
-
-def image_from_base64(value: Any, field: str = "image", name: str = "image") -> UploadedFile:
-    """An upload from a base64 string, with or without a `data:…;base64,` prefix
-    (standard or URL-safe alphabet, padding optional). 400 INVALID_BASE64 otherwise;
-    what the bytes are is checked later, like any upload's."""
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(400, "VALIDATION_ERROR", f"'{field}' must be a base64-encoded image")
-    text = _WHITESPACE.sub("", _DATA_URL.sub("", value.strip(), count=1))
-    text = text.replace("-", "+").replace("_", "/")
-    text += "=" * (-len(text) % 4)
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(400, "INVALID_BASE64", f"'{field}' is not valid base64") from None
-    if not data:
-        raise ApiError(400, "VALIDATION_ERROR", f"'{field}' is empty")
-    if len(data) > settings.MAX_UPLOAD_SIZE_MB * 1024 * 1024:
-        raise ApiError(
-            413, "FILE_TOO_LARGE", f"'{field}' exceeds the {settings.MAX_UPLOAD_SIZE_MB} MB limit"
-        )
-    return SimpleUploadedFile(name, data)
 
 
 def to_base64(data: bytes) -> str:

@@ -43,7 +43,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.compat.authentication import WITH_API_TOKEN
-from apps.compat.common import image_from_base64, result_bytes, submit_tool, to_base64
+from apps.compat.common import result_bytes, submit_tool, to_base64
 from apps.compat.error_responses import error_responses
 from apps.compat.jellyfin_frames import (
     Frame,
@@ -60,6 +60,7 @@ from apps.compat.parsers import LargeJSONParser, RawBodyParser
 from apps.compat.upscale_service_common import UPSCALE_TOOL, field_int
 from apps.core.errors import ApiError
 from apps.core.permissions import CanUseTools
+from apps.core.uploads import upload_from_base64
 from apps.jobs import lookup, services
 from apps.jobs.models import Job
 from apps.jobs.responses import with_job_headers
@@ -162,7 +163,7 @@ def batch_frames(body: dict[str, Any]) -> list[Any]:
         raise ApiError(400, "VALIDATION_ERROR", "'images' must be a non-empty list of base64")
     if len(frames) > settings.MAX_BATCH_SIZE:
         raise ApiError(400, "TOO_MANY_FILES", f"At most {settings.MAX_BATCH_SIZE} frames per batch")
-    return [image_from_base64(f, f"images[{i}]", f"frame-{i}") for i, f in enumerate(frames)]
+    return [upload_from_base64(f, f"images[{i}]", f"frame-{i}") for i, f in enumerate(frames)]
 
 
 def submit_all(user: Any, tool_settings: dict[str, Any], uploads: list[Any]) -> list[Job]:
@@ -242,7 +243,7 @@ def benchmark(user: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Upscale one frame (the client's `image`, else noise of width x height, as the real
     service benchmarks) and report the time and what ran it."""
     if options.get("image"):
-        upload = image_from_base64(options["image"], "image", "frame")
+        upload = upload_from_base64(options["image"], "image", "frame")
     else:
         width = field_int(options, "width", 480, minimum=16, maximum=1920)
         height = field_int(options, "height", 270, minimum=16, maximum=1080)

@@ -18,7 +18,7 @@ import pyvips
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from rest_framework.request import Request
 
-from apps.compat.common import image_from_base64, job_error, result_bytes, submit_tool
+from apps.compat.common import job_error, result_bytes, submit_tool
 from apps.compat.upscale_service_common import (
     FRAME_MODEL,
     SCALES,
@@ -28,6 +28,7 @@ from apps.compat.upscale_service_common import (
     upscale_models,
 )
 from apps.core.errors import ApiError
+from apps.core.uploads import upload_from_base64
 from apps.jobs.models import Job
 from apps.models.runtime import loaded_by_model
 from tools.ai.catalog import ModelSpec
@@ -61,7 +62,7 @@ def frame_of(request: Request) -> Frame:
     upload = request.FILES.get("image") or request.FILES.get("file")
     if upload is not None:
         return Frame(upload, {k: data.get(k) for k in data if k not in ("image", "file")}, False)
-    return Frame(image_from_base64(data.get("image"), "image", "frame"), dict(data), False)
+    return Frame(upload_from_base64(data.get("image"), "image", "frame"), dict(data), False)
 
 
 def json_object(request: Request) -> dict[str, Any]:

@@ -22,7 +22,6 @@ ids are our job ids: another user's, unknown and malformed ones are all 404.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -56,6 +55,7 @@ from apps.jobs.steps import validate_steps
 from tools import imaging
 from tools.ai.catalog import ModelSpec
 from tools.upscale import check_output_size
+from tools.video.formats import VIDEO_FORMATS, sniff_video
 
 TAG = "SeedVR2"
 VIDEO_TOOL = "video-upscale"
@@ -78,12 +78,6 @@ SEEDVR2_OPTIONS = {
     "vae_tiling": ("auto", "on", "off"),
     "vae_quality": ("low", "medium", "high"),
 }
-# Containers of video files, by their first bytes (ISO-BMFF `ftyp` that sniffing did not
-# take for HEIF/AVIF, Matroska/WebM, AVI, FLV, MPEG-PS, ASF/WMV).
-_VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"FLV\x01", b"\x00\x00\x01\xba", b"\x30\x26\xb2\x75")
-_VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".mpg",
-                   ".mpeg", ".ts", ".m2ts", ".3gp", ".ogv"}  # fmt: skip
-
 PROCESS_FORM = {
     "multipart/form-data": inline_serializer(
         "SeedVR2ProcessRequest",
@@ -102,17 +96,11 @@ PROCESS_FORM = {
 
 
 def is_video(upload: UploadedFile) -> bool:
-    """A video file (by its bytes, else its declared type or name) that is no image."""
+    """A video container the video tool takes, by its first bytes (as every upload is
+    sniffed: tools.imaging and tools.video.formats), never by its name or declared type."""
     head = upload.read(4096)
     upload.seek(0)
-    if imaging.sniff_bytes(head) is not None:
-        return False
-    if head[4:8] == b"ftyp" or head.startswith(_VIDEO_MAGIC):
-        return True
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return True
-    declared = (upload.content_type or "").lower().startswith("video/")
-    return declared or Path(upload.name or "").suffix.lower() in _VIDEO_SUFFIXES
+    return imaging.sniff_bytes(head) is None and sniff_video(head) in VIDEO_FORMATS
 
 
 def checked_options(data: Any) -> tuple[ModelSpec, int]:

@@ -16,7 +16,7 @@ from apps.mcpserver.answers import Answer, job_answer, version_image
 from apps.mcpserver.identity import Caller
 from apps.models.runtime import loaded_by_model
 from apps.models.services import listed, model_json
-from tools.ai import engines
+from apps.system.features import hardware
 
 MAX_LIST = 200  # list_files answers at most this many files per call
 
@@ -83,19 +83,7 @@ def queue_status(caller: Caller) -> Answer:
 def gpu_status(caller: Caller) -> Answer:
     """GPUs (NVML) with their memory, the execution providers onnxruntime offers, and
     which models the workers hold loaded, on which device."""
-    onnxruntime = engines.check("onnxruntime")
-    return Answer(
-        {
-            **engines.hardware(),
-            "onnxruntime": {
-                "available": onnxruntime.available,
-                "version": onnxruntime.version,
-                "providers": engines.onnxruntime_providers(),
-            },
-            "gpuQueue": settings.GPU_QUEUE,
-            "loadedModels": loaded_by_model(),
-        }
-    )
+    return Answer({**hardware(), "gpuQueue": settings.GPU_QUEUE, "loadedModels": loaded_by_model()})
 
 
 def list_models(caller: Caller, task: str | None = None, scale: int | None = None) -> Answer:

@@ -16,18 +16,17 @@ Without it, the input is only read and the result stays with the job.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.files.uploadedfile import UploadedFile
 
 from apps.core.errors import ApiError
 from apps.core.ownership import owner_of
+from apps.core.uploads import upload_from_base64
 from apps.jobs import services
 from apps.jobs.models import Job
 from apps.jobs.placement import fast_cpu
@@ -37,8 +36,6 @@ from apps.library.services import store_upload, visible_file, visible_files
 from tools.base import Inputs, Tool
 
 _URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://|file:|www\.)", re.IGNORECASE)
-_DATA_URL = re.compile(r"^data:[^,]{0,200}?;base64,", re.IGNORECASE)
-_WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,7 @@ def inputs_for(
     """(uploads, library inputs, library targets) for the submission service."""
     check_shape(tool, given)
     if given.image_base64:
-        upload = image_from_base64(given.image_base64, given.filename)
+        upload = upload_from_base64(given.image_base64, "image_base64", given.filename)
         if not given.save_to_library:
             return [upload], [], []
         files = [store_upload(owner_of(user), upload)]
@@ -140,29 +137,3 @@ def _input_range(tool: Tool) -> tuple[int, int]:
     """The fewest and most images the tool takes."""
     fixed = {Inputs.NONE: (0, 0), Inputs.OPTIONAL: (0, 1), Inputs.ONE: (1, 1), Inputs.TWO: (2, 2)}
     return fixed.get(tool.inputs, (tool.min_inputs, settings.MAX_BATCH_SIZE))
-
-
-def image_from_base64(value: str, filename: str = "image") -> UploadedFile:
-    """An upload from base64 (a `data:…;base64,` prefix, the URL-safe alphabet and missing
-    padding are accepted); what the bytes are is checked later, like any upload's."""
-    text = _WHITESPACE.sub("", _DATA_URL.sub("", value.strip(), count=1))
-    limit = settings.MAX_UPLOAD_SIZE_MB * 1024 * 1024
-    if len(text) * 3 // 4 > limit + 3:  # before decoding: a huge string costs nothing more
-        raise _too_large()
-    text = text.replace("-", "+").replace("_", "/")
-    text += "=" * (-len(text) % 4)
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(400, "INVALID_BASE64", "image_base64 is not valid base64") from None
-    if not data:
-        raise ApiError(400, "VALIDATION_ERROR", "image_base64 is empty")
-    if len(data) > limit:
-        raise _too_large()
-    name = (filename or "image").replace("/", "_").replace("\\", "_")[:200]
-    return SimpleUploadedFile(name, data)
-
-
-def _too_large() -> ApiError:
-    limit = settings.MAX_UPLOAD_SIZE_MB
-    return ApiError(413, "FILE_TOO_LARGE", f"image_base64 exceeds the {limit} MB upload limit")

@@ -20,6 +20,20 @@ from tools.ai import engines, install
 from tools.ai.catalog import ModelSpec, catalog
 
 
+def hardware() -> dict[str, Any]:
+    """CPU, memory and GPUs (NVML), and the execution providers onnxruntime offers here:
+    GET /api/v1/system/hardware and the MCP server's gpu_status."""
+    onnxruntime = engines.check("onnxruntime")
+    return {
+        **engines.hardware(),
+        "onnxruntime": {
+            "available": onnxruntime.available,
+            "version": onnxruntime.version,
+            "providers": engines.onnxruntime_providers(),
+        },
+    }
+
+
 def ai_tool_ids() -> list[str]:
     """Registered tools that use models, then tool ids only the catalog names."""
     found = dict.fromkeys(t.id for t in registry.all_tools() if t.models)

@@ -24,8 +24,7 @@ from apps.apikeys.authentication import ApiKeyAuthentication
 from apps.core.permissions import CanUseTools, IsAdmin, is_admin
 from apps.core.tokens import bearer_token
 from apps.system import doctor, metrics
-from apps.system.features import features
-from tools.ai import engines
+from apps.system.features import features, hardware
 
 
 class HardwareView(APIView):
@@ -38,17 +37,7 @@ class HardwareView(APIView):
 
     @extend_schema(operation_id="system_hardware", responses={200: dict})
     def get(self, request: Request) -> Response:
-        onnxruntime = engines.check("onnxruntime")
-        return Response(
-            {
-                **engines.hardware(),
-                "onnxruntime": {
-                    "available": onnxruntime.available,
-                    "version": onnxruntime.version,
-                    "providers": engines.onnxruntime_providers(),
-                },
-            }
-        )
+        return Response(hardware())
 
 
 class FeaturesView(APIView):
