@@ -5,17 +5,19 @@ import json
 import os
 from typing import Any
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_app = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does first
+
+from apps.core.asgi import PooledThreadsASGIHandler  # noqa: E402  (after Django is set up)
+
+django_app = PooledThreadsASGIHandler()
 
 from django.conf import settings  # noqa: E402  (after Django is set up)
 
-from apps.mcpserver.http import PATHS as MCP_PATHS  # noqa: E402
-from apps.mcpserver.http import McpHttp  # noqa: E402
-
 Scope = dict[str, Any]
+MCP_PATHS = frozenset({"/mcp", "/mcp/"})
 
 
 class BodyLimit:
@@ -81,6 +83,36 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class LazyMcp:
+    """The MCP server (apps.mcpserver.http), loaded by its first request: the MCP SDK costs
+    a process about 25 MiB, which a server nobody asks over MCP need not carry (issue 14).
+    It takes the ASGI lifespan, to stop the MCP server with the process if it started."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+            return
+        if self.app is None:
+            from apps.mcpserver.http import McpHttp
+
+            self.app = McpHttp()
+        await self.app(scope, receive, send)
+
+    async def lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.app is not None:
+                    await self.app.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
 class Router:
     """/mcp and /mcp/ to the MCP server, every other request to Django. The MCP server
     also takes the ASGI lifespan (Django's handler does not speak it), to start and stop
@@ -99,4 +131,4 @@ class Router:
             await self.django(scope, receive, send)
 
 
-application = BodyLimit(Router(McpHttp(), django_app))
+application = BodyLimit(Router(LazyMcp(), django_app))

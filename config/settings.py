@@ -91,13 +91,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.UploadLimitMiddleware",
     "apps.core.middleware.DatabaseBusyMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.middleware.CommonMiddleware",
+    "apps.core.middleware.SessionMiddleware",
+    "apps.core.middleware.CsrfViewMiddleware",
+    "apps.core.middleware.LocaleMiddleware",
+    "apps.core.middleware.XFrameOptionsMiddleware",
     "apps.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 # Security headers (SecurityMiddleware): nosniff and this Referrer-Policy on every
@@ -144,21 +144,24 @@ if DB_POOL_MAX_SIZE < DB_POOL_MIN_SIZE:
     )
 # Shown in pg_stat_activity, so Pixelsmith's connections can be told from others.
 DB_APPLICATION_NAME = "pixelsmith"
+# An SQLite connection is opened once per request thread and reused (apps.core.asgi): opening
+# one costs about a millisecond of CPU per request (bench/http_compare.py, issue 14).
+SQLITE_CONN_MAX_AGE_S = 600
 
 
 def url_database(url: str) -> dict[str, Any]:
     """DATABASES["default"] for DATABASE_URL; PostgreSQL gets a connection pool.
 
-    No persistent connections (CONN_MAX_AGE=0), for any engine: under ASGI every request
-    runs its sync code in a thread of its own, so a connection kept for reuse is never
-    reused, only left open until the garbage collector finds it. Django closes (with a
-    pool: returns) the request's connection when the request finishes.
+    PostgreSQL: no persistent connections (CONN_MAX_AGE=0, which psycopg's pool requires):
+    Django returns the request's connection to the pool when the request finishes, and
+    taking it again is cheap. Other engines (SQLite) keep their connection open for
+    reuse: the ASGI handler (apps.core.asgi) runs requests on reused threads.
     """
     database: dict[str, Any] = {
         **dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
     }
     if database["ENGINE"] != "django.db.backends.postgresql":
-        return database
+        return {**database, "CONN_MAX_AGE": SQLITE_CONN_MAX_AGE_S}
     options = database.setdefault("OPTIONS", {})
     options.setdefault("application_name", DB_APPLICATION_NAME)
     options["pool"] = {
@@ -191,6 +194,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "pixelsmith.sqlite3"),
+            "CONN_MAX_AGE": SQLITE_CONN_MAX_AGE_S,
+            "CONN_HEALTH_CHECKS": True,
             # The web server and the worker write concurrently: WAL lets readers go on
             # while one writes, IMMEDIATE avoids lock-upgrade deadlocks, timeout waits.
             "OPTIONS": {

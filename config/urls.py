@@ -8,17 +8,19 @@ from apps.system.views import MetricsView
 from apps.toolsapi import llms
 
 # The apps whose urls.py holds /api/v1/ routes, in the order they are listed in the spec.
+# Most requests first: Django tries the apps in this order, and each app a request passes
+# costs it a failed match (the tool calls' path was 10th: 3 % of their CPU, issue 14).
 V1_APPS = (
+    "toolsapi",
+    "jobs",
+    "library",
     "core",
     "apikeys",
     "teams",
     "siteconfig",
     "branding",
-    "jobs",
-    "library",
     "models",
     "pipelines",
-    "toolsapi",
     "system",
     "webhooks",
 )

@@ -17,7 +17,10 @@ export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 web=$!
 # Its own session: a Ctrl-C reaches only this script, which then stops the worker with
 # one TERM (django-q's cluster can hang when it gets SIGINT and SIGTERM at once).
-setsid "$PY" manage.py qcluster &
+# At a lower CPU priority (WORKER_NICE, 0 to 19): when a long job (an AI upscale, a batch)
+# and requests want the same cores, the requests go first, so the API stays responsive;
+# alone, the worker still gets every core (bench/responsive.py, issue 14).
+setsid nice -n "${WORKER_NICE:-10}" "$PY" manage.py qcluster &
 worker=$!
 
 stop() {

@@ -49,9 +49,17 @@ def _queue_runs_inline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
+    """The cache, and the few seconds' memory of sessions, API keys and settings
+    (apps.core.memo): transactional tests empty tables without a signal to forget by."""
     from django.core.cache import cache
 
+    from apps.accounts.sessions import SESSIONS
+    from apps.apikeys.authentication import KEYS
+    from apps.siteconfig.registry import STORED
+
     cache.clear()
+    for memo in (SESSIONS, KEYS, STORED):
+        memo.clear()
 
 
 @pytest.fixture

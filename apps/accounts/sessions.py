@@ -7,7 +7,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.accounts.models import AuthSession, User
+from apps.core.memo import Memo, row_copier
 from apps.core.tokens import sha256_hex
+from apps.teams.models import Team
 
 # API keys start with this; a session token that did would be taken for a key and refused.
 API_KEY_PREFIX = "si_"
@@ -36,12 +38,22 @@ def create_session(
     return token, session
 
 
+# Every request looks its session up: kept a few seconds (apps.core.memo). Ending a
+# session, or changing a user or team, in this process forgets them all at once.
+SESSIONS: Memo[AuthSession] = Memo(copier=row_copier("user", "user__team"))
+SESSIONS.forget_on(AuthSession, User, Team)
+
+
 def find_session(token: str) -> AuthSession | None:
     """The live session for a raw token; expired sessions are deleted on sight."""
-    session = (
-        AuthSession.objects.select_related("user", "user__team")
-        .filter(token_hash=sha256_hex(token))
-        .first()
+    digest = sha256_hex(token)
+    session = SESSIONS.get(
+        digest,
+        lambda: (
+            AuthSession.objects.select_related("user", "user__team")
+            .filter(token_hash=digest)
+            .first()
+        ),
     )
     if session is None:
         return None

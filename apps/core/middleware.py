@@ -4,7 +4,9 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.sessions import middleware as sessions
 from django.http import HttpRequest, HttpResponse
+from django.middleware import clickjacking, common, csrf, locale, security
 
 from apps.core.errors import (
     database_busy,
@@ -90,3 +92,34 @@ class ContentSecurityPolicyMiddleware:
         if response.get("Content-Type", "").startswith("text/html"):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+# --- Django's own middleware, sync only --------------------------------------------
+# Under ASGI Django runs a middleware that can do both in its async mode, and each of
+# those hands its process_request/process_response to a thread and back: a dozen hops
+# per request. With every middleware sync only, Django hops to the request's thread once
+# and the whole chain and the view run there (bench/http_compare.py, issue 14).
+
+
+class SecurityMiddleware(security.SecurityMiddleware):
+    async_capable = False
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    async_capable = False
+
+
+class SessionMiddleware(sessions.SessionMiddleware):
+    async_capable = False
+
+
+class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
+    async_capable = False
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    async_capable = False
+
+
+class XFrameOptionsMiddleware(clickjacking.XFrameOptionsMiddleware):
+    async_capable = False

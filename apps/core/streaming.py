@@ -35,7 +35,15 @@ class DiskFileResponse(FileResponse):
         super()._set_streaming_content(value)  # type: ignore[misc]  # private in the stubs
         filelike = self.file_to_stream
         if self.asynchronous and filelike is not None:
-            StreamingHttpResponse._set_streaming_content(self, _chunks(filelike))  # type: ignore[attr-defined]
+            length = int(self.headers.get("Content-Length") or CHUNK + 1)
+            # A small file (most single-image results) is read here, on the view's thread:
+            # one read, and no hop to another thread to send it.
+            content = _once(filelike.read()) if length <= CHUNK else _chunks(filelike)
+            StreamingHttpResponse._set_streaming_content(self, content)  # type: ignore[attr-defined]
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _chunks(filelike: Any) -> AsyncIterator[bytes]:

@@ -16,6 +16,7 @@ import errno
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -24,8 +25,9 @@ from django.db import DatabaseError, connection
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import memory
 from apps.core.disk import disk_full_error, low_on_space
-from apps.core.errors import ApiError, is_disk_full
+from apps.core.errors import ApiError, database_busy, is_disk_full
 from apps.jobs import storage
 from apps.jobs.batch import zip_each
 from apps.jobs.context import QuietReporter, Reporter, context_for
@@ -84,9 +86,10 @@ def stored_sources(job: Job) -> list[Source]:
     return [imaging.open_source(folder / str(i), name) for i, name in enumerate(job.input_names)]
 
 
-def perform(job: Job, reporter: Reporter) -> Outcome:
-    """The job's steps, validated again, over all its inputs or over each file."""
-    steps = job_steps(job)
+def perform(job: Job, reporter: Reporter, steps: Sequence[chain.Step] | None = None) -> Outcome:
+    """The job's steps (validated again unless given: an inline job's were, in its request)
+    over all its inputs or over each file."""
+    steps = list(steps) if steps is not None else job_steps(job)
     pipeline = job.is_pipeline
     ctx = context_for(job, reporter)
     if job.each_file:
@@ -104,20 +107,29 @@ def _steps_on_one(steps: list[chain.Step], pipeline: bool, source: Source, ctx: 
 
 def finish(job: Job, status: str, **fields: Any) -> bool:
     """Record the end of this attempt; False if the job is no longer ours (it was
-    requeued or failed as lost meanwhile), so a late worker cannot overwrite it."""
+    requeued or failed as lost meanwhile), so a late worker cannot overwrite it.
+    An inline job not written yet is written now, whole, in one statement."""
     fields.update(status=status, finished_at=timezone.now())
     if status == Job.Status.COMPLETED:
         fields.update(percent=100)
-    mine = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts)
-    if not mine.update(**fields):
-        return False
+    unwritten = job._state.adding
+    if not unwritten:
+        mine = Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts)
+        if not mine.update(**fields):
+            return False
     for name, value in fields.items():  # keep the caller's copy in step with the row
         setattr(job, name, value)
+    if unwritten:
+        job.save(force_insert=True)
     job_finished.send_robust(sender=Job, job=job)
     return True
 
 
 def still_mine(job: Job) -> bool:
+    if job._state.adding:  # an inline job, not written yet: nobody else can have it
+        if any(job.library_files):  # but the library version it saves links to its row
+            job.save(force_insert=True)
+        return True
     return Job.objects.filter(
         pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts
     ).exists()
@@ -192,16 +204,17 @@ def error_of(job: Job, exc: Exception) -> tuple[str, str, int]:
     return "INTERNAL_ERROR", "The job failed unexpectedly", 500
 
 
-def conclude(job: Job, reporter: Reporter) -> bool:
+def conclude(job: Job, reporter: Reporter, steps: Sequence[chain.Step] | None = None) -> bool:
     """Run the job and record how it ended; True if this attempt recorded the end."""
     try:
         if low_on_space():  # it would only fill what is left, and fail
             raise disk_full_error()
-        return complete(job, perform(job, reporter))
+        return complete(job, perform(job, reporter, steps))
     except Cancelled:
         return finish(job, Job.Status.CANCELLED, message="cancelled")
     except DatabaseError as exc:
-        if not is_disk_full(exc) and job.infra_retries < INFRA_RETRIES:
+        unwritten = job._state.adding  # inline: no row to give back; the request fails
+        if not is_disk_full(exc) and not unwritten and job.infra_retries < INFRA_RETRIES:
             give_back(job, exc)
             return False  # not ended: its inputs stay for the next run
         if not is_disk_full(exc):
@@ -249,19 +262,27 @@ def run_job(job_id: str, attempt: int = 1) -> None:
     job = claim(job_id, attempt)
     if job is not None:
         run_claimed(job, Reporter(job.pk))
+        memory.trim()  # a batch's buffers, freed, go back to the system
 
 
-def run_inline(job: Job) -> Job:
-    """Run a queued job in this thread (a fast job inside its request); the job object
-    comes back updated, with no second read of the row."""
+def run_inline(job: Job, steps: Sequence[chain.Step]) -> Job:
+    """Run a new job, its row not written yet, in this thread (a fast job inside its
+    request). The row is written once, when the job ends: nobody can watch or cancel it
+    before then, and no heartbeat is needed, as no worker can lose it (issue 14: the
+    writes and the heartbeat thread cost more than the work of a small resize)."""
     now = timezone.now()
-    attempt = job.attempts + 1
-    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED, attempts=job.attempts)
-    if claimed.update(
-        status=Job.Status.PROCESSING, attempts=attempt, started_at=now, heartbeat_at=now
-    ):
-        job.status, job.attempts, job.started_at = Job.Status.PROCESSING, attempt, now
-        run_claimed(job, QuietReporter(job.pk))
+    job.status, job.attempts, job.started_at, job.heartbeat_at = (
+        Job.Status.PROCESSING, 1, now, now
+    )  # fmt: skip
+    try:
+        conclude(job, QuietReporter(job.pk), steps)
+    except DatabaseError as exc:  # not even the failure could be written
+        if is_disk_full(exc) or database_busy(exc):
+            raise  # answered 507 / 503 DATABASE_BUSY by the exception handler
+        raise ApiError(503, *DATABASE_UNAVAILABLE[:2]) from exc
+    finally:
+        imaging.release_cached_files()
+        storage.discard_working_files_soon(job)
     return job
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.core.ownership import OwnedQuerySet
 
@@ -82,7 +83,8 @@ class Job(models.Model):
     # count as attempts, up to apps.jobs.execute.INFRA_RETRIES.
     infra_retries = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When it was asked for (not auto_now_add: an inline job's row is written when it ends).
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

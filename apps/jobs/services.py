@@ -63,12 +63,16 @@ def submit(user: Any, work: Work, *, asynchronous: bool = False) -> Job:
     """Create the job and start it: queued at once when `asynchronous`; otherwise run in
     this request when placement allows, else queued and waited for (up to SYNC_WAIT_S).
     The job comes back finished, or still running when the wait ran out."""
-    job, formats = _create(user, work)
-    if asynchronous:
+    if asynchronous or not place(work.tools, each_file=work.each_file).inline:
+        job = _create(user, work)[0]
         enqueue(job)
-        return job
+        return job if asynchronous else wait_for(job)
+    # Inline, unless an input turns out to be a format only a worker may decode. An inline
+    # job's row is written once, when it ends (apps.jobs.execute.run_inline).
+    job, formats = _create(user, work, write=False)
     if place(work.tools, each_file=work.each_file, input_formats=formats).inline:
-        return run_inline(job)
+        return run_inline(job, work.steps)
+    job.save(force_insert=True)
     enqueue(job)
     return wait_for(job)
 
@@ -78,13 +82,14 @@ def create_job(user: Any, work: Work) -> Job:
     return _create(user, work)[0]
 
 
-def _create(user: Any, work: Work) -> tuple[Job, list[str]]:
+def _create(user: Any, work: Work, *, write: bool = True) -> tuple[Job, list[str]]:
     """The queued job and its inputs' sniffed formats (none for batches, whose files are
-    checked one by one as they run: a bad file there fails alone, not the request)."""
+    checked one by one as they run: a bad file there fails alone, not the request).
+    With `write` false the row is not written yet (but a failure to take the inputs is)."""
     require_free_space()
     names = [imaging.display_name(u.name or f"file-{i}") for i, u in enumerate(work.uploads)]
     versions = [latest_version(f) for f in work.from_library]
-    job = Job.objects.create(
+    job = Job(
         owner=owner_of(user),
         tool_id=work.label,
         steps=[s.as_json() for s in work.steps],
@@ -96,16 +101,15 @@ def _create(user: Any, work: Work) -> tuple[Job, list[str]]:
         items_total=len(names) + len(versions) if work.each_file else 0,
         library_files=[str(f.pk) if f else None for f in work.save_to],
     )
+    if write:
+        job.save(force_insert=True)
     try:
         return job, store_inputs(job, work.uploads, versions)
     except ToolError as exc:
         storage.discard_all(job)
-        Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.FAILED,
-            error_code=exc.code,
-            error_message=exc.message,
-            error_status=exc.status,
-        )
+        job.status = Job.Status.FAILED
+        job.error_code, job.error_message, job.error_status = exc.code, exc.message, exc.status
+        job.save()
         raise
 
 

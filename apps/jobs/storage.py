@@ -3,7 +3,10 @@
 Inputs are kept only until the job ends; the result stays until JOB_RESULT_TTL_HOURS.
 """
 
+import queue
 import shutil
+import threading
+from functools import cache
 from pathlib import Path
 
 from django.conf import settings
@@ -50,6 +53,27 @@ def discard_working_files(job: Job) -> None:
     """Inputs and scratch space go as soon as the job ends; the result stays."""
     shutil.rmtree(inputs_dir(job), ignore_errors=True)
     shutil.rmtree(work_dir(job), ignore_errors=True)
+
+
+def discard_working_files_soon(job: Job) -> None:
+    """`discard_working_files` on a background thread: removing files can take milliseconds
+    on some file systems (journal, discard), which a request need not wait for. Files left
+    by a process that stopped first go with the job's folder when its result expires."""
+    _remover().put(job_dir(job))
+
+
+@cache
+def _remover() -> queue.SimpleQueue[Path]:
+    folders: queue.SimpleQueue[Path] = queue.SimpleQueue()
+
+    def remove() -> None:
+        while True:
+            folder = folders.get()
+            shutil.rmtree(folder / "in", ignore_errors=True)
+            shutil.rmtree(folder / "work", ignore_errors=True)
+
+    threading.Thread(target=remove, name="job-files-remover", daemon=True).start()
+    return folders
 
 
 def discard_result(job: Job) -> None:

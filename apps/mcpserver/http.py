@@ -10,8 +10,9 @@ uvicorn worker (--workers N) can answer any request and a restart loses nothing;
 and files live in the database anyway. Responses are SSE streams rather than plain JSON
 so that a tool call can send progress notifications before its result.
 
-The SDK's session manager needs a running task group: started by the ASGI lifespan
-(uvicorn sends it), or on the first request where no lifespan is run.
+The SDK's session manager needs a running task group: started by the first request (the
+server loads this module then: config.asgi.LazyMcp), or by the ASGI lifespan where this
+app is given it.
 """
 
 from __future__ import annotations
@@ -38,11 +39,10 @@ from apps.mcpserver.server import build_server
 log = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
-PATHS = frozenset({"/mcp", "/mcp/"})
 
 
 class McpHttp:
-    """The ASGI app serving PATHS (and the lifespan of the whole process)."""
+    """The ASGI app serving /mcp (config.asgi.MCP_PATHS), and its lifespan."""
 
     def __init__(self) -> None:
         self.manager: StreamableHTTPSessionManager | None = None
@@ -106,11 +106,15 @@ class McpHttp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.stopping.set()
-                if self.runner is not None:
-                    await self.runner
+                await self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def stop(self) -> None:
+        """End the session manager, if it started."""
+        self.stopping.set()
+        if self.runner is not None:
+            await self.runner
 
 
 def session_manager() -> StreamableHTTPSessionManager:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.core.memo import Memo
 from apps.siteconfig.models import SiteSetting
 from tools import registry as tool_registry
 
@@ -81,8 +82,14 @@ def get_setting(key: str) -> Any:
     return KNOWN[key].default() if row is None else row
 
 
+# Every tool call reads the settings (disabled tools): kept a few seconds (apps.core.memo);
+# a change made in this process is seen at once, one made in another within seconds.
+STORED: Memo[dict[str, Any]] = Memo()
+STORED.forget_on(SiteSetting)
+
+
 def all_settings() -> dict[str, Any]:
-    stored = dict(SiteSetting.objects.values_list("key", "value"))
+    stored = STORED.get("all", lambda: dict(SiteSetting.objects.values_list("key", "value"))) or {}
     return {key: stored.get(key, known.default()) for key, known in KNOWN.items()}
 
 

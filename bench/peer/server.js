@@ -1,6 +1,7 @@
 // The peer of bench/http_compare.py: Fastify + @fastify/multipart + sharp, the stack SnapOtter runs.
 // POST /resize (multipart: file, settings={"width":..,"quality":..}) -> the resized JPEG.
 // Same work as POST /api/v1/tools/resize: Lanczos3, JPEG at the given quality, no metadata.
+// Also POST /batch (bench/batch_memory.py), below.
 // Usage: node server.js <port>   (prints "ready" once listening)
 "use strict";
 const fastify = require("fastify")({ logger: false, bodyLimit: 256 * 1024 * 1024 });
@@ -23,6 +24,27 @@ fastify.post("/resize", async (request, reply) => {
     .jpeg({ quality: settings.quality })
     .toBuffer();
   return reply.type("image/jpeg").send(output);
+});
+
+// POST /batch (multipart: files..., settings) -> {"count": N, "bytes": total}: the upload
+// buffered part by part (toBuffer, as SnapOtter does), then each file resized in turn.
+fastify.post("/batch", async (request, reply) => {
+  const inputs = [];
+  let settings = { width: 400, quality: 80 };
+  for await (const part of request.parts()) {
+    if (part.type === "file") inputs.push(await part.toBuffer());
+    else if (part.fieldname === "settings") settings = { ...settings, ...JSON.parse(part.value) };
+  }
+  if (!inputs.length) return reply.code(400).send({ error: "no files", code: "NO_FILE" });
+  let bytes = 0;
+  for (const input of inputs) {
+    const output = await sharp(input)
+      .resize({ width: settings.width, kernel: "lanczos3" })
+      .jpeg({ quality: settings.quality })
+      .toBuffer();
+    bytes += output.length;
+  }
+  return { count: inputs.length, bytes };
 });
 
 fastify.get("/health", async () => ({ status: "ok" }));

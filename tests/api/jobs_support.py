@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,20 @@ def sse_events(response: Any) -> list[dict[str, Any]]:
         for line in sse_text(response).splitlines()
         if line.startswith("data: ")
     ]
+
+
+def settled_tree(folder: Path, expected: list[str], timeout: float = 10) -> list[str]:
+    """`tree(folder)` once it is `expected` (an inline job's working files are removed on a
+    background thread, right after the answer), or as it is when `timeout` runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            found = tree(folder)
+        except FileNotFoundError:  # a folder went while we walked it
+            found = None
+        if found == expected or (found is not None and time.monotonic() >= deadline):
+            return found
+        time.sleep(0.02)
 
 
 def tree(folder: Path) -> list[str]:

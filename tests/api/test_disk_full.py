@@ -93,7 +93,7 @@ def test_a_job_that_fills_the_disk_fails_disk_full_and_frees_its_files(user, mon
 
 def test_a_job_is_not_started_while_the_disk_is_nearly_full(user, nearly_full, monkeypatch):
     ran: list[str] = []
-    monkeypatch.setattr(execute, "perform", lambda job, reporter: ran.append("ran"))
+    monkeypatch.setattr(execute, "perform", lambda job, reporter, steps=None: ran.append("ran"))
     job = with_input(make_job(user, tool_id="resize", settings={"width": 10}))
 
     execute.run_job(str(job.pk), 1)

@@ -19,6 +19,7 @@ from tests.api.jobs_support import (
     make_job,
     photo,
     post_tool,
+    settled_tree,
     sse_events,
     tree,
     with_input,
@@ -56,9 +57,9 @@ def test_a_sync_tool_call_returns_the_file_and_keeps_a_finished_job(user_client,
     assert job.result_name == "photo_resize.jpg" and job.result_size == len(content)
     assert job.created_at <= job.started_at <= job.finished_at
     assert job.input_names == ["photo.jpg"] and job.input_size == len(PHOTO)
-    # The input and scratch space are gone; the result stays for later downloads.
+    # The input and scratch space go (just after the answer); the result stays.
     folder = settings.DATA_DIR / "jobs" / str(job.pk)
-    assert tree(folder) == ["out/result.jpg"]
+    assert settled_tree(folder, ["out/result.jpg"]) == ["out/result.jpg"]
     assert (folder / "out" / "result.jpg").stat().st_size == job.result_size
 
 

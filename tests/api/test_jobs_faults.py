@@ -52,7 +52,7 @@ def test_another_storage_error_fails_the_job_with_storage_error(user_client, mon
 
 
 def test_a_bug_fails_the_job_with_an_internal_error_and_no_details(user_client, monkeypatch):
-    def broken(job, reporter):
+    def broken(job, reporter, steps=None):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(execute, "perform", broken)
@@ -100,7 +100,7 @@ def test_the_heartbeat_survives_a_failed_database_write(settings, monkeypatch):
 
 
 def test_inputs_removed_before_the_job_ran_fail_it_as_input_gone(user_client, monkeypatch):
-    def vanished(job, reporter):
+    def vanished(job, reporter, steps=None):
         raise FileNotFoundError(errno.ENOENT, "No such file or directory")
 
     monkeypatch.setattr(execute, "perform", vanished)
@@ -140,11 +140,11 @@ def test_a_database_error_gives_the_run_back_without_counting_an_attempt(
     real_perform = execute.perform
     calls: list[int] = []
 
-    def blip_once(job, reporter):
+    def blip_once(job, reporter, steps=None):
         calls.append(job.attempts)
         if len(calls) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_perform(job, reporter)
+        return real_perform(job, reporter, steps)
 
     monkeypatch.setattr(execute, "perform", blip_once)
     response = post_tool(user_client, "convert", {"format": "png"}, HTTP_PREFER="respond-async")
@@ -158,7 +158,7 @@ def test_a_database_error_gives_the_run_back_without_counting_an_attempt(
 def test_database_errors_past_the_retries_fail_the_job_as_unavailable(
     user_client, monkeypatch, quick_give_back
 ):
-    def always(job, reporter):
+    def always(job, reporter, steps=None):
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(execute, "perform", always)

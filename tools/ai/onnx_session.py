@@ -19,14 +19,31 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import onnxruntime as ort
+from typing import TYPE_CHECKING, Any
 
 from tools.ai import install
 from tools.ai.catalog import ModelFile, ModelSpec
 from tools.base import Context, ToolError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import onnxruntime as ort
+
+
+def _ort() -> Any:
+    """onnxruntime, imported when first needed: importing it costs a process about 30 MiB
+    (with numpy), and the web process and a worker that runs no AI job need neither."""
+    import onnxruntime
+
+    return onnxruntime
+
+
+def __getattr__(name: str) -> Any:
+    """`onnx_session.ort`, for callers outside (and tests that patch onnxruntime)."""
+    if name == "ort":
+        return _ort()
+    raise AttributeError(name)
+
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -59,7 +76,7 @@ def providers_for(device: str, tensorrt: bool = False) -> list[str]:
         wanted = [TENSORRT, CUDA, CPU] if tensorrt else [CUDA, CPU]
     else:
         raise ValueError(f"device must be 'cpu' or 'gpu', not {device!r}")
-    available = set(ort.get_available_providers())
+    available = set(_ort().get_available_providers())
     return [name for name in wanted if name in available]
 
 
@@ -98,7 +115,7 @@ class Session:
     def describe(self) -> dict[str, Any]:
         """What produced a result, for the tool's output."""
         return {
-            "engine": f"onnxruntime {ort.__version__} ({self.provider})",
+            "engine": f"onnxruntime {_ort().__version__} ({self.provider})",
             "model": self.model_id,
             "modelSha256": self.sha256,
             "device": self.device,
@@ -136,7 +153,7 @@ def load(
 ) -> Session:
     """Verify and load a model; `threads` 0 lets onnxruntime choose."""
     data = verified_bytes(path, model_id=model_id, sha256=sha256)
-    options = ort.SessionOptions()
+    options = _ort().SessionOptions()
     options.intra_op_num_threads = threads
     inference, failure = _start(data, options, providers_for(device, tensorrt))
     provider = inference.get_providers()[0]
@@ -153,12 +170,12 @@ def _start(
     """A session on `providers`; if a GPU provider fails to start, one on the CPU and why."""
     with_options = [(name, _PROVIDER_OPTIONS.get(name, {})) for name in providers]
     try:
-        return ort.InferenceSession(data, options, providers=with_options), None
+        return _ort().InferenceSession(data, options, providers=with_options), None
     except Exception as exc:
         if not any(name in GPU_PROVIDERS for name in providers):
             raise
         # e.g. CUDA libraries missing: the GPU provider throws instead of falling back.
-        return ort.InferenceSession(data, options, providers=[CPU]), str(exc).strip()
+        return _ort().InferenceSession(data, options, providers=[CPU]), str(exc).strip()
 
 
 def _fallback_reason(device: str, provider: str, failure: str | None) -> str | None:
@@ -166,7 +183,7 @@ def _fallback_reason(device: str, provider: str, failure: str | None) -> str | N
         return None
     if failure:
         return f"the GPU provider failed to start ({failure})"
-    available = ort.get_available_providers()
+    available = _ort().get_available_providers()
     if not any(name in GPU_PROVIDERS for name in available):
         return f"this onnxruntime has no GPU provider (available: {', '.join(available)})"
     return "onnxruntime lists a GPU provider but fell back to the CPU (no usable GPU or driver)"
