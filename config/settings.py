@@ -319,6 +319,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 # --- Engine -------------------------------------------------------------------------
 # libvips threads per operation; 0 lets libvips pick one per core.
 VIPS_CONCURRENCY = env_int("VIPS_CONCURRENCY", 0, minimum=0)
+# The web process runs the fast jobs inside requests, many at once: there, more libvips
+# threads per operation only contend (bench/http_compare.py, 8 clients: +13 % requests/s
+# at 1 MP, +6 % at 12 MP with 1). 0: VIPS_CONCURRENCY, as in the workers.
+WEB_VIPS_CONCURRENCY = env_int("WEB_VIPS_CONCURRENCY", 1, minimum=0)
 
 # --- File library ------------------------------------------------------------------
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "local", ("local", "s3"))
