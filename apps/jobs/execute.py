@@ -126,17 +126,16 @@ def finish(job: Job, status: str, **fields: Any) -> bool:
 
 
 def still_mine(job: Job) -> bool:
-    if job._state.adding:  # an inline job, not written yet: nobody else can have it
-        if any(job.library_files):  # but the library version it saves links to its row
-            job.save(force_insert=True)
-        return True
     return Job.objects.filter(
         pk=job.pk, status=Job.Status.PROCESSING, attempts=job.attempts
     ).exists()
 
 
 def complete(job: Job, outcome: Outcome) -> bool:
-    if not still_mine(job):
+    if job._state.adding:  # an inline job, not written yet: nobody else can have it,
+        if any(job.library_files):  # but the library version it saves links to its row
+            job.save(force_insert=True)
+    elif not still_mine(job):
         return False
     if not job.each_file:  # a batch saved each file's version as it finished
         version = save_version(job, 0, outcome)

@@ -18,12 +18,15 @@ def job_dir(job: Job) -> Path:
     return settings.DATA_DIR / "jobs" / str(job.id)
 
 
+INPUTS, SCRATCH = "in", "work"  # a job folder's working subfolders (the result is in out/)
+
+
 def inputs_dir(job: Job) -> Path:
-    return job_dir(job) / "in"
+    return job_dir(job) / INPUTS
 
 
 def work_dir(job: Job) -> Path:
-    return job_dir(job) / "work"
+    return job_dir(job) / SCRATCH
 
 
 def out_dir(job: Job) -> Path:
@@ -51,8 +54,12 @@ def keep_result(job: Job, produced: Path) -> Path:
 
 def discard_working_files(job: Job) -> None:
     """Inputs and scratch space go as soon as the job ends; the result stays."""
-    shutil.rmtree(inputs_dir(job), ignore_errors=True)
-    shutil.rmtree(work_dir(job), ignore_errors=True)
+    _discard_working(job_dir(job))
+
+
+def _discard_working(folder: Path) -> None:
+    shutil.rmtree(folder / INPUTS, ignore_errors=True)
+    shutil.rmtree(folder / SCRATCH, ignore_errors=True)
 
 
 def discard_working_files_soon(job: Job) -> None:
@@ -68,9 +75,7 @@ def _remover() -> queue.SimpleQueue[Path]:
 
     def remove() -> None:
         while True:
-            folder = folders.get()
-            shutil.rmtree(folder / "in", ignore_errors=True)
-            shutil.rmtree(folder / "work", ignore_errors=True)
+            _discard_working(folders.get())
 
     threading.Thread(target=remove, name="job-files-remover", daemon=True).start()
     return folders
