@@ -56,6 +56,10 @@ _MEDIA_TYPES = {
 _KEEP_ICC = 8
 _KEEP_ALL = 31
 _EIGHT_BIT_ONLY = {"jpeg", "webp", "gif", "heif", "avif"}
+# Encoders that take the whole image and report nothing while they run: libvips' progress
+# reaches 100 % once the pixels are computed, then the encode itself (seconds for a large
+# AVIF) follows. JPEG, PNG and TIFF encode row by row as the pixels arrive.
+ENCODES_AT_END = frozenset({"webp", "gif", "heif", "avif"})
 
 
 def extension(fmt: str) -> str:

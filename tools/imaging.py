@@ -543,14 +543,27 @@ def write_image(
 
 
 def encoding_watch(ctx: Context, fmt: str, start: float = 70, span: float = 29) -> Any:
-    """A `save(watch=...)` callback: progress `start`..`start + span` as "encoding avif:
-    40 %" (every 5 %), and True (stop) once the job is cancelled."""
+    """A `save(watch=...)` callback that reports libvips' progress every 5 % and returns
+    True (stop) once the job is cancelled.
+
+    For JPEG, PNG and TIFF the pixels are encoded as they arrive: "encoding png: 40 %"
+    over `start`..`start + span`. Encoders that take the whole image (`ENCODES_AT_END`)
+    say what the percentage really counts, "computing pixels: 40 %" over the first half
+    of the span, then "encoding avif" once all the pixels are there: the encode itself
+    reports no progress, and claiming 99 % for its seconds would be a lie.
+    """
+    at_end = fmt in encode.ENCODES_AT_END
+    label = "computing pixels" if at_end else f"encoding {fmt}"
+    share = span / 2 if at_end else span
     reported = [-5]
 
     def watch(percent: int) -> bool:
-        if percent >= reported[0] + 5:
+        done = percent >= 100 > reported[0]  # the last step is never skipped
+        if percent >= reported[0] + 5 and reported[0] < 100 or done:
             reported[0] = percent
-            ctx.progress(start + span * percent / 100, f"encoding {fmt}: {percent} %")
+            ctx.progress(start + share * percent / 100, f"{label}: {percent} %")
+            if at_end and percent >= 100:
+                ctx.progress(start + share, f"encoding {fmt}")
         return ctx.is_cancelled()
 
     return watch

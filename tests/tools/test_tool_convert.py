@@ -63,20 +63,69 @@ def _noise_png(tmp_path, make_source, side: int = 1024):
 
 
 def test_a_slow_encode_reports_its_real_progress(tmp_path, make_source, ctx) -> None:
-    """AVIF encodes for seconds: the job shows how far libvips has got, not one stage."""
+    """PNG encodes row by row as libvips computes them: the job shows how far it has got."""
     from tools import registry, runner
 
     seen: list[tuple[float, str]] = []
     ctx.progress = lambda percent, message="": seen.append((percent, message))
-    tool = registry.get("convert")
-    runner.execute(tool, [_noise_png(tmp_path, make_source)], {"format": "avif"}, ctx)
+    noisy = _noise_png(tmp_path, make_source, side=2048)  # ~0.4 s of zlib on noise
+    runner.execute(registry.get("convert"), [noisy], {"format": "png"}, ctx)
 
-    encoding = [(p, m) for p, m in seen if m.startswith("encoding avif:")]
-    # How often libvips signals (and whether its last signal says 100 %) depends on the
-    # machine's speed and load: a busy CI run gave 4 steps, an idle one 10 or more.
+    encoding = [(p, m) for p, m in seen if m.startswith("encoding png:")]
     percents = [int(m.split(": ")[1].removesuffix(" %")) for _, m in encoding]
     assert len(percents) >= 2 and percents == sorted(percents) and percents[-1] >= 75, seen
     assert all(70 <= p <= 99 for p, _ in encoding)
+    assert seen[-1] == (100, "done")
+
+
+def test_an_encoder_that_reports_nothing_is_not_given_a_percentage(
+    tmp_path, make_source, ctx
+) -> None:
+    """AVIF takes the whole image and then encodes for seconds without a signal: libvips'
+    percentage counts computed pixels, so it must not be shown as the encode's."""
+    from tools import registry, runner
+
+    seen: list[tuple[float, str]] = []
+    ctx.progress = lambda percent, message="": seen.append((percent, message))
+    runner.execute(
+        registry.get("convert"), [_noise_png(tmp_path, make_source)], {"format": "avif"}, ctx
+    )
+
+    assert not [m for _, m in seen if m.startswith("encoding avif:")], seen
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen)
+    assert seen[-1] == (100, "done")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        (
+            "png",
+            [
+                (70, "encoding png: 0 %"),
+                (81.6, "encoding png: 40 %"),
+                (98.13, "encoding png: 97 %"),
+                (99, "encoding png: 100 %"),
+            ],
+        ),
+        (
+            "avif",
+            [
+                (70, "computing pixels: 0 %"),
+                (75.8, "computing pixels: 40 %"),
+                (84.06, "computing pixels: 97 %"),
+                (84.5, "computing pixels: 100 %"),
+                (84.5, "encoding avif"),
+            ],
+        ),
+    ],
+)
+def test_the_encoding_watch_says_what_its_percentage_counts(fmt, expected, ctx) -> None:
+    seen: list[tuple[float, str]] = []
+    ctx.progress = lambda percent, message="": seen.append((round(percent, 2), message))
+    watch = imaging.encoding_watch(ctx, fmt)
+    assert [watch(percent) for percent in (0, 3, 40, 97, 100, 100)] == [False] * 6
+    assert seen == expected
 
 
 def test_a_cancel_stops_a_running_encode(tmp_path, make_source, ctx) -> None:
