@@ -91,7 +91,10 @@ class Context:
 
     `device` is where this run may compute ("cpu" or "gpu"); `models` is the process's
     store of loaded models, so a model is loaded once per worker, not once per job;
-    `model_dir` is where installed model files are (MODELS_DIR).
+    `model_dir` is where installed model files are (MODELS_DIR). `watched` is False when
+    nobody follows the run's progress or can cancel it (a job answered in its own
+    request): then the tools skip what reporting costs, such as libvips' progress signal,
+    which calls into Python, for the GIL, on every tile of an encode.
     """
 
     scratch_dir: Path
@@ -101,6 +104,7 @@ class Context:
     max_megapixels: int = 100
     models: ModelStore = field(default_factory=process_store)
     model_dir: Path = Path("models")
+    watched: bool = True
 
     def derive(self, **changes: Any) -> Context:
         """The same context with some parts replaced (a step's progress, a file's scratch)."""

@@ -537,7 +537,8 @@ def write_image(
     99 follows the rows libvips has computed and encoded; a cancel stops the encode."""
     ctx.check_cancelled()
     ctx.progress(70, f"encoding {fmt}")
-    path = save(image, output_path(ctx, fmt), fmt, watch=encoding_watch(ctx, fmt), **save_opts)
+    watch = encoding_watch(ctx, fmt) if ctx.watched else None
+    path = save(image, output_path(ctx, fmt), fmt, watch=watch, **save_opts)
     ctx.progress(100, "done")
     return image_output(path, fmt, engine_name(source.format, fmt))
 
@@ -559,7 +560,7 @@ def encoding_watch(ctx: Context, fmt: str, start: float = 70, span: float = 29) 
 
     def watch(percent: int) -> bool:
         done = percent >= 100 > reported[0]  # the last step is never skipped
-        if percent >= reported[0] + 5 and reported[0] < 100 or done:
+        if percent >= reported[0] + 5 or done:
             reported[0] = percent
             ctx.progress(start + share * percent / 100, f"{label}: {percent} %")
             if at_end and percent >= 100:

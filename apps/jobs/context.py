@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 class Reporter:
     """Progress and cancellation for one job, through its row, at most twice a second."""
 
+    watched = True  # someone may follow the job (SSE, polling) or cancel it
+
     def __init__(self, job_id: Any) -> None:
         self.job_id = job_id
         self.last_write = 0.0
@@ -62,6 +64,8 @@ class Reporter:
 class QuietReporter(Reporter):
     """For jobs run inside their own request (the caller learns the job id with the result)."""
 
+    watched = False
+
     def progress(self, percent: float, message: str = "", **fields: Any) -> None:
         if fields:  # item counts are part of the record, not just progress
             Job.objects.filter(pk=self.job_id).update(**fields)
@@ -87,4 +91,5 @@ def context_for(job: Job, reporter: Reporter) -> Context:
         max_megapixels=settings.MAX_MEGAPIXELS,
         models=process_store(),
         model_dir=settings.MODELS_DIR,
+        watched=reporter.watched,
     )

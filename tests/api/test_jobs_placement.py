@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.jobs import execute, services, storage
-from apps.jobs.context import Reporter, context_for
+from apps.jobs.context import QuietReporter, Reporter, context_for
 from apps.jobs.models import Job
 from apps.jobs.placement import place
 from apps.library.services import store_upload
@@ -156,6 +156,13 @@ def test_context_for_gives_the_gpu_only_to_gpu_jobs_in_a_gpu_worker(
     assert ctx.max_megapixels == 7
     assert ctx.scratch_dir == storage.work_dir(job)
     assert ctx.models is process_store()  # one store per process, shared by its jobs
+    assert ctx.watched
+
+
+def test_a_job_answered_in_its_own_request_is_not_watched(user):
+    """Nobody can follow or cancel it: its tools skip the cost of reporting progress."""
+    job = make_job(user)
+    assert not context_for(job, QuietReporter(job.pk)).watched
 
 
 def test_a_tool_run_by_a_gpu_worker_sees_the_gpu(user, settings, fake_tool):

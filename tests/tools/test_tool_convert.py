@@ -78,6 +78,19 @@ def test_a_slow_encode_reports_its_real_progress(tmp_path, make_source, ctx) -> 
     assert seen[-1] == (100, "done")
 
 
+def test_an_unwatched_encode_connects_no_progress_signal(tmp_path, make_source, ctx) -> None:
+    """Nobody follows an inline job: libvips' per-tile callbacks would only take the GIL."""
+    from tools import registry, runner
+
+    seen: list[tuple[float, str]] = []
+    ctx.progress = lambda percent, message="": seen.append((percent, message))
+    ctx.watched = False
+    noisy = _noise_png(tmp_path, make_source, side=2048)
+    runner.execute(registry.get("convert"), [noisy], {"format": "png"}, ctx)
+
+    assert [m for _, m in seen if m.startswith("encoding png")] == ["encoding png"], seen
+
+
 def test_an_encoder_that_reports_nothing_is_not_given_a_percentage(
     tmp_path, make_source, ctx
 ) -> None:
