@@ -16,10 +16,13 @@ each round's ratios (ours / theirs) and their median with the spread (min..max).
 With --variant KEY=VALUE a second Pixelsmith, "ours+", runs with that setting in the same
 rounds: a before/after of one change. Then the two Pixelsmith trees share library pages,
 so each one's PSS is lower than alone: compare ours with ours+, not with a 2-server run.
+With --floor, "floor" runs too: the same resize tool behind a bare ASGI app on the same
+uvicorn (bench/floor_app.py), so ours against floor is what the platform (Django,
+authentication, the job record, the worker) costs, and floor against theirs what Python does.
 The load generator shares the machine's cores with the servers: compare ratios, not
 absolute numbers. Usage:
   .venv/bin/python bench/http_compare.py [--rounds 5] [--requests 400] [--clients 8]
-      [--size 1mp|12mp] [--our-env KEY=VALUE]... [--variant KEY=VALUE]... [--quick]
+      [--size 1mp|12mp] [--our-env KEY=VALUE]... [--variant KEY=VALUE]... [--floor] [--quick]
 """
 
 from __future__ import annotations
@@ -117,6 +120,22 @@ def start_ours(work: Path, extra: dict[str, str], name: str = "ours") -> Server:
     token = httpx.post(f"{base}/api/auth/login", json=login).json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
     return Server(name, process, f"{base}/api/v1/tools/resize", auth)
+
+
+def start_floor(work: Path) -> Server:
+    """bench/floor_app.py under the uvicorn `make run` uses (see its docstring)."""
+    port = free_port()
+    log = work / "floor.log"
+    env = {**os.environ, "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(ROOT)}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port),
+             "--host", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(f"{base}/health", process, log)
+    return Server("floor", process, f"{base}/api/v1/tools/resize", {})
 
 
 def peer_installed() -> str | None:
@@ -339,6 +358,8 @@ def start_all(work: Path, args: argparse.Namespace, peer: bool) -> list[Server]:
     servers = [start_ours(work, extra)]
     if variant:
         servers.append(start_ours(work, {**extra, **variant}, "ours+"))
+    if args.floor:
+        servers.append(start_floor(work))
     if peer:
         servers.append(start_theirs(work))
     return servers
@@ -357,6 +378,11 @@ def main() -> None:
         default=[],
         metavar="KEY=VALUE",
         help='also run "ours+": ours with these settings, in the same rounds (before/after)',
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help='also run "floor": our resize tool behind a bare ASGI app (bench/floor_app.py)',
     )
     args = parse_args(parser, rounds=3, requests=120)
     src_w, src_h, width = SIZES[args.size]

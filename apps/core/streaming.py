@@ -26,6 +26,7 @@ class DiskFileResponse(FileResponse):
     """A FileResponse whose file is read chunk by chunk in a thread under ASGI."""
 
     block_size = CHUNK
+    in_memory = False  # its whole content was read at once: closing it loses nothing
 
     def __init__(self, *args: Any, asynchronous: bool = False, **kwargs: Any) -> None:
         self.asynchronous = asynchronous  # read by _set_streaming_content, called below
@@ -38,7 +39,8 @@ class DiskFileResponse(FileResponse):
             length = int(self.headers.get("Content-Length") or CHUNK + 1)
             # A small file (most single-image results) is read here, on the view's thread:
             # one read, and no hop to another thread to send it.
-            content = _once(filelike.read()) if length <= CHUNK else _chunks(filelike)
+            self.in_memory = length <= CHUNK  # apps.core.asgi may close it before it is sent
+            content = _once(filelike.read()) if self.in_memory else _chunks(filelike)
             StreamingHttpResponse._set_streaming_content(self, content)  # type: ignore[attr-defined]
 
 

@@ -12,16 +12,17 @@ from typing import Any
 
 import httpx
 import pytest
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings as django_settings
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import connection, connections
 from django.utils.module_loading import import_string
 
 from apps.core.asgi import PooledThreadsASGIHandler, ThreadPool
+from apps.core.streaming import CHUNK
 from config.asgi import django_app
 from tests.aio import run_async
-from tests.api.jobs_support import make_job, with_result
+from tests.api.jobs_support import PHOTO, make_job, with_result
 
 BASE = "http://pixelsmith.test"
 
@@ -193,6 +194,111 @@ def test_a_finished_jobs_progress_stream_ends_with_its_final_event(
         "completed",
         100,
     )
+    assert handler.threads.lent == 0
+
+
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of each function the handler sends to a request's thread."""
+    from apps.core import asgi
+
+    sent: list[str] = []
+
+    def counted(func: Callable[..., Any], **kwargs: Any) -> Any:
+        sent.append(getattr(func, "__name__", repr(func)))
+        return sync_to_async(func, **kwargs)
+
+    monkeypatch.setattr(asgi, "sync_to_async", counted)
+    return sent
+
+
+@pytest.fixture
+def started_requests() -> Iterator[list[int]]:
+    seen: list[int] = []
+    request_started.connect(lambda **_: seen.append(threading.get_ident()), weak=False,
+                            dispatch_uid="test_request_threads_started")  # fmt: skip
+    yield seen
+    request_started.disconnect(dispatch_uid="test_request_threads_started")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_goes_to_its_thread_once(
+    handler, hops, started_requests, finished_requests
+) -> None:
+    """Django's handler goes there three times (request_started, the view, close())."""
+    (response,) = get(handler, "/api/v1/health")
+
+    assert response.status_code == 200
+    assert hops == ["_respond"]
+    assert len(started_requests) == len(finished_requests) == 1
+    assert started_requests[0] == finished_requests[0]["thread"] != threading.get_ident()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_bigger_than_a_chunk_is_closed_after_it_was_sent(
+    handler, hops, user, session_token, finished_requests
+) -> None:
+    """Its file is read while the answer goes out: request_finished (close()) comes after."""
+    big = bytes(range(256)) * (CHUNK // 256 * 3 + 7)
+    job = with_result(make_job(user, tool_id="resize"), data=big)
+
+    (response,) = get(
+        handler,
+        f"/api/v1/jobs/{job.pk}/download",
+        headers={"authorization": f"Bearer {session_token(user)}"},
+    )
+
+    assert response.status_code == 200, response.text[:300]
+    assert response.content == big
+    assert hops == ["_respond", "_finish"]
+    assert len(finished_requests) == 1
+    assert handler.threads.lent == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_small_file_is_closed_on_the_views_thread_before_it_is_sent(
+    handler, hops, user, session_token, finished_requests
+) -> None:
+    job = with_result(make_job(user, tool_id="resize"))
+
+    (response,) = get(
+        handler,
+        f"/api/v1/jobs/{job.pk}/download",
+        headers={"authorization": f"Bearer {session_token(user)}"},
+    )
+
+    assert response.status_code == 200 and response.content == PHOTO
+    assert hops == ["_respond"]
+    assert len(finished_requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_leaves_during_the_view_still_gets_it_finished_once(
+    handler, finished_requests
+) -> None:
+    """As Django: the answer is not sent, request_finished is, after the view, on its thread."""
+    messages = iter([{"type": "http.request", "body": b""}, {"type": "http.disconnect"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/health",
+        "query_string": b"",
+        "headers": [(b"host", b"pixelsmith.test")],
+        "server": ("pixelsmith.test", 80),
+    }
+    run_async(handler(scope, receive, send))
+
+    assert sent == []  # it left before the view had answered
+    assert len(finished_requests) == 1
+    assert finished_requests[0]["thread"] != threading.get_ident()
     assert handler.threads.lent == 0
 
 
