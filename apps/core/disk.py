@@ -18,9 +18,13 @@ MB = 1024 * 1024
 
 
 def free_mb() -> float:
-    """Free space on DATA_DIR's file system, in MB (DATA_DIR is created if missing)."""
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return shutil.disk_usage(settings.DATA_DIR).free / MB
+    """Free space on DATA_DIR's file system, in MB (DATA_DIR is created if missing).
+    One statvfs: every job and upload asks, and a mkdir each time cost more (issue 14)."""
+    try:
+        return shutil.disk_usage(settings.DATA_DIR).free / MB
+    except FileNotFoundError:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(settings.DATA_DIR).free / MB
 
 
 def low_on_space() -> bool:

@@ -26,6 +26,15 @@ from tools import registry
 pytestmark = pytest.mark.django_db
 
 
+def test_free_space_is_read_even_before_the_data_dir_exists(settings, tmp_path) -> None:
+    import shutil
+
+    settings.DATA_DIR = tmp_path / "not-yet"
+    free = disk.free_mb()
+    assert settings.DATA_DIR.is_dir()
+    assert abs(free - shutil.disk_usage(tmp_path).free / disk.MB) < 64  # the same disk
+
+
 @pytest.fixture
 def nearly_full(settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.MIN_FREE_DISK_MB = 100
