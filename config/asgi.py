@@ -24,8 +24,9 @@ from django.conf import settings  # noqa: E402  (after Django is set up)
 
 from tools import imaging  # noqa: E402
 
-if settings.WEB_VIPS_CONCURRENCY:  # this is the web process (workers keep VIPS_CONCURRENCY)
-    imaging.configure(settings.WEB_VIPS_CONCURRENCY)
+# This is the web process: libvips with WEB_VIPS_CONCURRENCY threads per operation
+# (workers keep VIPS_CONCURRENCY) and no operation cache (see imaging.configure).
+imaging.configure(settings.WEB_VIPS_CONCURRENCY or settings.VIPS_CONCURRENCY, operation_cache=False)
 
 Scope = dict[str, Any]
 MCP_PATHS = frozenset({"/mcp", "/mcp/"})

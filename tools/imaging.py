@@ -570,28 +570,40 @@ def encoding_watch(ctx: Context, fmt: str, start: float = 70, span: float = 29) 
     return watch
 
 
-def configure(concurrency: int = 0, svg_limits: svg_render.Limits | None = None) -> None:
+def configure(
+    concurrency: int = 0,
+    svg_limits: svg_render.Limits | None = None,
+    operation_cache: bool = True,
+) -> None:
     """Process-wide libvips settings; the apps call this once at start-up.
 
     `concurrency` 0 keeps libvips' default (VIPS_CONCURRENCY or the number of cores).
     The operation cache stays small: a worker sees each image once, so caching buys little
-    and holds memory and file descriptors. `svg_limits` bound each SVG header read and
-    render (default: `svg_render.Limits()`).
+    and holds memory and file descriptors. Without `operation_cache` (the web process,
+    where many small jobs run at once) there is none: no file of a finished job is held
+    open, so nothing has to be released after each job, a trim that takes libvips' cache
+    lock from the other requests (+4 % requests/s at 1 MP, bench/http_compare.py).
+    `svg_limits` bound each SVG header read and render (default: `svg_render.Limits()`).
     """
+    global _CACHING
     if svg_limits is not None:
         svg_render.configure(svg_limits)
     if concurrency > 0:
         pyvips.concurrency_set(concurrency)
-    pyvips.cache_set_max(64)
+    _CACHING = operation_cache
+    pyvips.cache_set_max(64 if operation_cache else 0)
     pyvips.cache_set_max_mem(32 * 1024 * 1024)
     pyvips.cache_set_max_files(_CACHE_FILES)
 
 
 _CACHE_FILES = 16
+_CACHING = True
 
 
 def release_cached_files() -> None:
     """Close the files libvips' operation cache still holds open (a finished job's inputs
     and outputs, often deleted already: their space is only freed once closed)."""
+    if not _CACHING:
+        return
     pyvips.cache_set_max_files(0)  # trims the cache at once
     pyvips.cache_set_max_files(_CACHE_FILES)

@@ -250,6 +250,21 @@ def test_configure_sets_concurrency_and_a_small_cache() -> None:
         pyvips.concurrency_set(previous)
 
 
+def test_without_the_operation_cache_no_file_is_held_so_none_is_released() -> None:
+    """The web process: each request's image once, no trim of a cache after each job."""
+    try:
+        imaging.configure(operation_cache=False)
+        assert pyvips.cache_get_max() == 0
+        pyvips.cache_set_max_files(7)
+        imaging.release_cached_files()
+        assert pyvips.cache_get_max_files() == 7  # not trimmed: there is nothing to close
+    finally:
+        imaging.configure()
+    assert pyvips.cache_get_max() == 64
+    imaging.release_cached_files()
+    assert pyvips.cache_get_max_files() == 16
+
+
 def test_engine_names_say_which_libraries_ran() -> None:
     assert imaging.engine_name("jpeg", "png").startswith("libvips 8.")
     assert "pillow-heif" in imaging.engine_name("jpeg", "heif")
