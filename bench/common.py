@@ -14,8 +14,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def prepared_env(data_dir: Path, **overrides: str) -> dict[str, str]:
-    """The environment of a fresh embedded install in `data_dir`, migrated, with admin/admin."""
+def prepared_env(data_dir: Path, root: Path = ROOT, **overrides: str) -> dict[str, str]:
+    """The environment of a fresh embedded install in `data_dir`, migrated, with admin/admin
+    (by the checkout at `root`: another one, e.g. a git worktree of an older commit, too)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DATA_DIR=str(data_dir), RATE_LIMIT_PER_MIN="0", **overrides)
     # A private benchmark install: the first admin keeps admin/admin (a real one must
@@ -24,7 +25,7 @@ def prepared_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     for command in (["migrate", "--noinput"], ["ensure_admin"], ["shell", "-c", keep]):
         subprocess.run(
             [sys.executable, "manage.py", *command],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             check=True,
             capture_output=True,

@@ -16,13 +16,17 @@ each round's ratios (ours / theirs) and their median with the spread (min..max).
 With --variant KEY=VALUE a second Pixelsmith, "ours+", runs with that setting in the same
 rounds: a before/after of one change. Then the two Pixelsmith trees share library pages,
 so each one's PSS is lower than alone: compare ours with ours+, not with a 2-server run.
+With --before CHECKOUT, "before" runs the same way from another checkout (`git worktree add
+/tmp/old <commit>`), in the same rounds and with this checkout's virtualenv: a before/after
+of code changes.
 With --floor, "floor" runs too: the same resize tool behind a bare ASGI app on the same
 uvicorn (bench/floor_app.py), so ours against floor is what the platform (Django,
 authentication, the job record, the worker) costs, and floor against theirs what Python does.
 The load generator shares the machine's cores with the servers: compare ratios, not
 absolute numbers. Usage:
   .venv/bin/python bench/http_compare.py [--rounds 5] [--requests 400] [--clients 8]
-      [--size 1mp|12mp] [--our-env KEY=VALUE]... [--variant KEY=VALUE]... [--floor] [--quick]
+      [--size 1mp|12mp] [--our-env KEY=VALUE]... [--variant KEY=VALUE]...
+      [--before CHECKOUT] [--floor] [--quick]
 """
 
 from __future__ import annotations
@@ -103,16 +107,19 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     raise SystemExit(f"server did not become healthy: {url}\n{log.read_text()[-2000:]}")
 
 
-def start_ours(work: Path, extra: dict[str, str], name: str = "ours") -> Server:
-    """scripts/serve.sh on a fresh install (migrated, admin/admin), then a login token."""
+def start_ours(work: Path, extra: dict[str, str], name: str = "ours", root: Path = ROOT) -> Server:
+    """scripts/serve.sh of the checkout at `root` on a fresh install (migrated,
+    admin/admin), then a login token."""
     port = free_port()
     (work / name).mkdir()
-    env = prepared_env(work / name / "data", HOST="127.0.0.1", PORT=str(port), PY=sys.executable)
+    env = prepared_env(
+        work / name / "data", root, HOST="127.0.0.1", PORT=str(port), PY=sys.executable
+    )
     env.update(extra)
     log = work / name / "serve.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            ["scripts/serve.sh"], cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+            ["scripts/serve.sh"], cwd=root, env=env, stdout=out, stderr=out, start_new_session=True
         )
     base = f"http://127.0.0.1:{port}"
     wait_healthy(f"{base}/api/v1/health", process, log)
@@ -356,6 +363,8 @@ def start_all(work: Path, args: argparse.Namespace, peer: bool) -> list[Server]:
     variant = dict(pair.split("=", 1) for pair in args.variant)
     print(f"ours: {extra or 'settings as shipped'}" + (f"; ours+: {variant}" if variant else ""))
     servers = [start_ours(work, extra)]
+    if args.before:  # the same settings, another checkout's code
+        servers.insert(0, start_ours(work, extra, "before", Path(args.before).resolve()))
     if variant:
         servers.append(start_ours(work, {**extra, **variant}, "ours+"))
     if args.floor:
@@ -378,6 +387,12 @@ def main() -> None:
         default=[],
         metavar="KEY=VALUE",
         help='also run "ours+": ours with these settings, in the same rounds (before/after)',
+    )
+    parser.add_argument(
+        "--before",
+        metavar="CHECKOUT",
+        help='also run "before": the server of another checkout (a git worktree of an older '
+        "commit), in the same rounds: a before/after of code",
     )
     parser.add_argument(
         "--floor",

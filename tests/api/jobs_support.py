@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -97,16 +98,23 @@ def sse_events(response: Any) -> list[dict[str, Any]]:
     ]
 
 
-def settled_tree(folder: Path, expected: list[str], timeout: float = 10) -> list[str]:
-    """`tree(folder)` once it is `expected` (an inline job's working files are removed on a
-    background thread, right after the answer), or as it is when `timeout` runs out."""
+def settled_tree(
+    folder: Path,
+    expected: list[str],
+    timeout: float = 10,
+    gone: Sequence[str] = (storage.INPUTS, storage.SCRATCH),
+) -> list[str]:
+    """`tree(folder)` once it is `expected` and the `gone` subfolders are removed too (an
+    inline job's working files and folders go on a background thread, right after the
+    answer: its files first, then the emptied folders), or as it is after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             found = tree(folder)
         except FileNotFoundError:  # a folder went while we walked it
             found = None
-        if found == expected or (found is not None and time.monotonic() >= deadline):
+        settled = found == expected and not any((folder / name).exists() for name in gone)
+        if settled or (found is not None and time.monotonic() >= deadline):
             return found
         time.sleep(0.02)
 
