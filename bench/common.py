@@ -14,7 +14,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def prepared_env(data_dir: Path, *, root: Path = ROOT, **overrides: str) -> dict[str, str]:
+def prepared_env(data_dir: Path, root: Path = ROOT, /, **overrides: str) -> dict[str, str]:
     """The environment of a fresh embedded install in `data_dir`, migrated, with admin/admin
     (by the checkout at `root`: another one, e.g. a git worktree of an older commit, too)."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}

@@ -113,7 +113,7 @@ def start_ours(work: Path, extra: dict[str, str], name: str = "ours", root: Path
     port = free_port()
     (work / name).mkdir()
     env = prepared_env(
-        work / name / "data", root=root, HOST="127.0.0.1", PORT=str(port), PY=sys.executable
+        work / name / "data", root, HOST="127.0.0.1", PORT=str(port), PY=sys.executable
     )
     env.update(extra)
     log = work / name / "serve.log"
