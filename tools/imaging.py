@@ -582,7 +582,8 @@ def configure(
     and holds memory and file descriptors. Without `operation_cache` (the web process,
     where many small jobs run at once) there is none: no file of a finished job is held
     open, so nothing has to be released after each job, a trim that takes libvips' cache
-    lock from the other requests (+4 % requests/s at 1 MP, bench/http_compare.py).
+    lock from the other requests (+1 and +4 % requests/s at 1 MP in two A/B runs of
+    bench/http_compare.py, about its run-to-run spread).
     `svg_limits` bound each SVG header read and render (default: `svg_render.Limits()`).
     """
     global _CACHING

@@ -9,7 +9,8 @@ Django's handler also hops to the thread to send request_started and, after the 
 to close the response (request_finished): three hops, each a wake-up of two threads and
 a hand-over of the GIL. Here one hop sends the signal, runs the view and, when the answer
 is already in memory, closes it; only a response still reading its file closes after
-being sent, as in Django (issue 14: +8 % requests/s at 1 MP, bench/http_compare.py).
+being sent, as in Django (issue 14: fewer thread wake-ups; one A/B run of
+bench/http_compare.py gave +8 % requests/s at 1 MP, where runs vary by about 5 %).
 
 A borrowed thread runs one request at a time, as Django's own per-request thread does,
 so thread-local state (database connections) is never shared between two requests at
