@@ -8,6 +8,7 @@ nobody can watch or cancel it yet, so its progress costs no database writes.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from tools.ai.store import process_store
 from tools.base import Context
 
 PROGRESS_INTERVAL_S = 0.5
+_DIGITS = re.compile(r"\d+")  # a message without its numbers names its stage
 log = logging.getLogger(__name__)
 
 
@@ -33,13 +35,18 @@ class Reporter:
         self.job_id = job_id
         self.last_write = 0.0
         self.last_check = 0.0
+        self.last_stage = ""
         self.cancelled = False
 
     def progress(self, percent: float, message: str = "", **fields: Any) -> None:
+        """Written at most twice a second, except a new stage ("encoding avif" after
+        "computing pixels: 95 %"): the next call may come only after a long silent step."""
         now = time.monotonic()
-        if now - self.last_write < PROGRESS_INTERVAL_S and percent < 100 and not fields:
+        stage = _DIGITS.sub("#", message)
+        soon = now - self.last_write < PROGRESS_INTERVAL_S
+        if soon and percent < 100 and not fields and stage == self.last_stage:
             return
-        self.last_write = now
+        self.last_write, self.last_stage = now, stage
         update = {"percent": round(max(0.0, min(percent, 100.0)), 1), "message": message[:300]}
         try:
             Job.objects.filter(pk=self.job_id).update(

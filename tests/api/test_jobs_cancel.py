@@ -109,6 +109,34 @@ def test_the_reporter_reads_the_flag_at_most_twice_a_second(user, monkeypatch):
     assert reporter.is_cancelled()
 
 
+def test_progress_is_written_twice_a_second_but_a_new_stage_at_once(user, monkeypatch):
+    """AVIF: its pixels take 25 ms, then its encode seconds without a call: the row must
+    say "encoding avif" then, not the stage before."""
+    job = make_job(user, status=Job.Status.PROCESSING)
+    clock = [1000.0]
+    monkeypatch.setattr(context.time, "monotonic", lambda: clock[0])
+    reporter = context.Reporter(job.pk)
+    written = []
+    for percent, message in [
+        (5, "reading header"),
+        (70, "computing pixels: 0 %"),
+        (73, "computing pixels: 20 %"),
+        (84.5, "encoding avif"),
+        (84.5, "encoding avif"),
+    ]:
+        clock[0] += 0.01
+        reporter.progress(percent, message)
+        written.append(Job.objects.values_list("message", flat=True).get(pk=job.pk))
+
+    assert written == [
+        "reading header",
+        "computing pixels: 0 %",
+        "computing pixels: 0 %",  # the same stage 10 ms later: not written
+        "encoding avif",
+        "encoding avif",
+    ]
+
+
 class _Steps(ToolSettings):
     steps: int = 5
 
