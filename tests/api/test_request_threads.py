@@ -144,6 +144,12 @@ def get(app: Any, *paths: str, headers: dict[str, str] | None = None) -> list[ht
     return run_async(go())
 
 
+def get_as(app: Any, token: str, path: str) -> httpx.Response:
+    """GET `path` signed in with a session token."""
+    (response,) = get(app, path, headers={"authorization": f"Bearer {token}"})
+    return response
+
+
 @pytest.mark.django_db(transaction=True)  # the handler reads the DB from its own threads
 def test_sequential_requests_run_on_the_same_thread(handler, finished_requests) -> None:
     responses = get(handler, "/api/v1/health", "/api/v1/health")
@@ -175,11 +181,7 @@ def test_a_finished_jobs_progress_stream_ends_with_its_final_event(
 ) -> None:
     job = with_result(make_job(user, tool_id="resize"))
 
-    (response,) = get(
-        handler,
-        f"/api/v1/jobs/{job.pk}/progress",
-        headers={"authorization": f"Bearer {session_token(user)}"},
-    )
+    response = get_as(handler, session_token(user), f"/api/v1/jobs/{job.pk}/progress")
 
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"] == "text/event-stream"
@@ -242,11 +244,7 @@ def test_a_file_bigger_than_a_chunk_is_closed_after_it_was_sent(
     big = bytes(range(256)) * (CHUNK // 256 * 3 + 7)
     job = with_result(make_job(user, tool_id="resize"), data=big)
 
-    (response,) = get(
-        handler,
-        f"/api/v1/jobs/{job.pk}/download",
-        headers={"authorization": f"Bearer {session_token(user)}"},
-    )
+    response = get_as(handler, session_token(user), f"/api/v1/jobs/{job.pk}/download")
 
     assert response.status_code == 200, response.text[:300]
     assert response.content == big
@@ -261,11 +259,7 @@ def test_a_small_file_is_closed_on_the_views_thread_before_it_is_sent(
 ) -> None:
     job = with_result(make_job(user, tool_id="resize"))
 
-    (response,) = get(
-        handler,
-        f"/api/v1/jobs/{job.pk}/download",
-        headers={"authorization": f"Bearer {session_token(user)}"},
-    )
+    response = get_as(handler, session_token(user), f"/api/v1/jobs/{job.pk}/download")
 
     assert response.status_code == 200 and response.content == PHOTO
     assert hops == ["_respond"]
