@@ -1,4 +1,4 @@
-# Pixelsmith image: the same code runs the web server (default) or a worker (qcluster).
+# Pixelsmith image: the same code runs the web server (default) or a worker (manage.py worker).
 # `--build-arg ONNX=gpu` builds the GPU worker's image: onnxruntime-gpu with the CUDA and
 # cuDNN libraries from the package index (only the host's NVIDIA driver is then needed)
 # instead of the CPU onnxruntime; the two are never installed together.

@@ -1,6 +1,6 @@
 """Batch benchmark: N 12-megapixel JPEGs resized to 800 px in one sync batch over HTTP.
 
-Starts the real stack on a temporary DATA_DIR with SQLite (uvicorn + `manage.py qcluster`
+Starts the real stack on a temporary DATA_DIR with SQLite (uvicorn + `manage.py worker`
 with one worker process, CONCURRENT_JOBS threads in it), POSTs every file in one
 multipart request to /api/v1/tools/resize/batch and waits for the ZIP. For each batch
 size and CONCURRENT_JOBS it reports wall time (upload + processing + download), the
@@ -98,7 +98,8 @@ class PeakRss(threading.Thread):
 
 
 def start_stack(data_dir: Path, port: int, concurrency: int) -> list[subprocess.Popen]:
-    """uvicorn and a qcluster, each in its own session so its whole tree can be stopped."""
+    """uvicorn and a worker (`manage.py worker`), each in its own session so its whole tree
+    can be stopped."""
     env = prepared_env(
         data_dir,
         MAX_UPLOAD_SIZE_MB="4096",
@@ -107,7 +108,7 @@ def start_stack(data_dir: Path, port: int, concurrency: int) -> list[subprocess.
     )
     server_cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port)]
     server_cmd += ["--no-access-log", "--log-level", "warning"]
-    worker_cmd = [sys.executable, "manage.py", "qcluster"]
+    worker_cmd = [sys.executable, "manage.py", "worker"]
     with (data_dir / "stack.log").open("ab") as log:
         return [
             subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)

@@ -41,7 +41,7 @@ def _isolated(settings, tmp_path: Path) -> None:
 @pytest.fixture(autouse=True)
 def _queue_runs_inline(monkeypatch: pytest.MonkeyPatch) -> None:
     """django-q2's sync mode: a queued task runs at once in this process, on the test's
-    database connection. Tests of the real worker (tests/live) start a qcluster instead."""
+    database connection. Tests of the real worker (tests/live) start scripts/serve.sh instead."""
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)

@@ -38,9 +38,9 @@ _RANK = {OK: 0, WARN: 1, FAIL: 2}
 UPKEEP_FUNC = "apps.jobs.maintenance.recover_lost_jobs"
 UPKEEP_GRACE = timedelta(minutes=2)
 REDIS_TIMEOUT_S = 3
-WORKER_FIX = "start a worker: `manage.py qcluster` (make run and docker compose start one)"
+WORKER_FIX = "start a worker: `manage.py worker` (make run and docker compose start one)"
 GPU_WORKER_FIX = (
-    "start a GPU worker: `Q_CLUSTER_NAME=gpu manage.py qcluster` "
+    "start a GPU worker: `Q_CLUSTER_NAME=gpu manage.py worker` "
     "(docker compose --profile gpu up -d), or set GPU_QUEUE=false"
 )
 SHIPPED_FIX = "manage.py models install --shipped"

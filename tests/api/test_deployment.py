@@ -21,11 +21,14 @@ SET_BY_COMPOSE = {"DATABASE_URL", "REDIS_URL", "DATA_DIR", "Q_CLUSTER_NAME", "SE
 
 
 def settings_read() -> set[str]:
-    """Every environment variable config/settings.py and scripts/serve.sh read."""
+    """Every environment variable config/settings.py, scripts/serve.sh and config/serve.py
+    read."""
     text = (ROOT / "config" / "settings.py").read_text()
     found = set(re.findall(r'env_(?:str|int|bool|list|choice)\(\s*"([A-Z][A-Z0-9_]*)"', text))
     serve = (ROOT / "scripts" / "serve.sh").read_text()
-    return found | set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", serve)) - {"PY"}
+    found |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", serve)) - {"PY"}
+    launcher = (ROOT / "config" / "serve.py").read_text()
+    return found | set(re.findall(r'environ\.get\("([A-Z][A-Z0-9_]*)"', launcher))
 
 
 def test_every_setting_is_documented_and_in_the_env_example():

@@ -141,7 +141,7 @@ def test_no_cpu_worker_when_the_upkeep_is_long_overdue(admin_client):
 
     assert worker["status"] == "fail"
     assert "no cpu worker is running" in worker["detail"]
-    assert "qcluster" in worker["fix"]
+    assert "manage.py worker" in worker["fix"]
 
 
 def test_a_cpu_worker_keeps_the_upkeep_on_time(admin_client, worker_alive):

@@ -151,11 +151,14 @@ class Census:
         self.database = urlsplit(database_url).path.lstrip("/")
         assert stack.process is not None
         self.processes = descendants(stack.process.pid)
+        # serve.sh's process runs uvicorn's supervisor, which spawns the web workers; its
+        # other descendants are the job worker's session.
+        assert stack.worker_pid is not None
+        job_worker = {stack.worker_pid, *descendants(stack.worker_pid)}
         self.web = [
             pid
-            for master in self.processes
-            if "uvicorn" in command_line(master)
-            for pid in descendants(master)
+            for pid in self.processes
+            if pid not in job_worker and "spawn_main" in command_line(pid)
         ]
         assert len(self.web) >= WEB_WORKERS, [command_line(pid) for pid in self.processes]
         self.server = psycopg.connect(postgres_url(), autocommit=True, application_name=TEST_CLIENT)

@@ -143,8 +143,10 @@ def worker_running(stack: Stack, job_id: str, attempt: int) -> int:
     return int(wait_for_log(stack, rf"{process} ready for work at (\d+)").group(1))
 
 
-def kill_worker_mid_job(stack: Stack, auth: dict[str, str], job_id: str, attempt: int) -> int:
-    """SIGKILL the worker process running the job, while the job is running; its pid."""
+def kill_worker_mid_job(
+    stack: Stack, auth: dict[str, str], job_id: str, attempt: int, signum: int = signal.SIGKILL
+) -> int:
+    """SIGKILL (or `signum`) the worker process running the job, while it runs; its pid."""
     pid = worker_running(stack, job_id, attempt)
     assert pid in session_members(stack.worker_pid or -1), "not a process of the worker"
     seen: list[dict[str, Any]] = []
@@ -158,7 +160,7 @@ def kill_worker_mid_job(stack: Stack, auth: dict[str, str], job_id: str, attempt
     except AssertionError as exc:
         raise AssertionError(f"{exc}; the job was last {seen[-1] if seen else None}") from None
     assert data["items"]["done"] < data["items"]["total"], "the job ended before the kill"
-    os.kill(pid, signal.SIGKILL)
+    os.kill(pid, signum)
     wait_until(lambda: not Path(f"/proc/{pid}").exists(), "the worker to die")
     return pid
 
@@ -191,6 +193,21 @@ def test_a_job_whose_worker_is_killed_is_retried_and_completes(stack, auth, big_
     assert download.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
     assert len(names) == 9 and "manifest.json" in names
+
+
+def test_a_worker_ended_by_term_mid_job_is_replaced_and_the_job_retried(stack, auth, big_jpeg):
+    """TERM is how the sentinel ends a worker past its timeout. The worker must die of it
+    (it must not inherit the handler with which TERM stops the sentinel, apps.jobs.cluster)
+    and another take its place, while the rest of the cluster runs on."""
+    job_id = submit_batch(stack, auth, big_jpeg, 8)
+
+    killed = kill_worker_mid_job(stack, auth, job_id, attempt=1, signum=signal.SIGTERM)
+    recover_after_stale(stack, time.monotonic())
+
+    data = finished(stack, auth, job_id)
+    assert data["status"] == "completed", data
+    assert worker_running(stack, job_id, attempt=2) != killed
+    assert len(session_members(stack.worker_pid or -1)) == 3  # the sentinel and two workers
 
 
 def test_a_job_whose_worker_dies_on_every_attempt_fails_with_worker_lost(stack, auth, big_jpeg):

@@ -1,0 +1,72 @@
+"""The processes of `make run` (scripts/serve.sh → config/serve.py): the web server, and the
+job worker forked from it in a session of its own, three processes for two workers
+(apps.jobs.cluster: django-q2's pusher and monitor are threads of its sentinel)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.live.stack import WAIT_S, Stack, running_stack, session_members
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("worker-processes")) as stack:
+        yield stack
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def alive(pids: list[int]) -> list[int]:
+    """Without zombies: a killed session's processes go to PID 1, which may not reap them."""
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists() and state(pid) != "Z"]
+
+
+def state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def workers(stack: Stack) -> list[int]:
+    """The worker session's processes other than its sentinel."""
+    assert stack.worker_pid is not None
+    return [pid for pid in session_members(stack.worker_pid) if pid != stack.worker_pid]
+
+
+def test_the_worker_is_forked_from_the_web_process_into_three_processes(stack):
+    assert stack.process is not None and stack.worker_pid is not None
+    # serve.sh execs config/serve.py, which forks the worker after loading Django.
+    assert parent_of(stack.worker_pid) == stack.process.pid
+    # WORKER_CONCURRENCY=2 (stack.py): the sentinel and two workers, no pusher or monitor.
+    assert len(workers(stack)) == 2, session_members(stack.worker_pid)
+    assert all(parent_of(pid) == stack.worker_pid for pid in workers(stack))
+
+
+def test_the_web_server_stops_when_the_worker_dies(tmp_path):
+    with running_stack(tmp_path) as stack:
+        assert stack.process is not None and stack.worker_pid is not None
+        os.kill(stack.worker_pid, signal.SIGKILL)  # the sentinel alone: its workers live on
+        assert stack.process.wait(timeout=WAIT_S) == 1
+        assert alive(session_members(stack.worker_pid)) == []  # the orphans were ended too
+
+
+def test_term_stops_the_web_server_and_then_the_worker_in_order(tmp_path):
+    """What `docker stop` and systemd send: both end by themselves, exit status 0."""
+    with running_stack(tmp_path) as stack:
+        assert stack.process is not None and stack.worker_pid is not None
+        worker = stack.worker_pid
+        stack.process.send_signal(signal.SIGTERM)
+        assert stack.process.wait(timeout=WAIT_S) == 0
+        assert session_members(worker) == []
+        assert "stopping cluster processes" in stack.log_text()  # an orderly stop, no KILL
