@@ -35,4 +35,4 @@ RUN DATA_DIR=/tmp/build-data python manage.py collectstatic --noinput --verbosit
 USER pixelsmith
 EXPOSE 1349
 VOLUME ["/data"]
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py ensure_admin && exec uvicorn config.asgi:application --host 0.0.0.0 --port ${PORT} --workers ${WEB_WORKERS:-2} --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-127.0.0.1}\""]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py ensure_admin && UVICORN_ACCESS_LOG=\"${ACCESS_LOG:-false}\" exec uvicorn config.asgi:application --host 0.0.0.0 --port ${PORT} --workers ${WEB_WORKERS:-2} --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-127.0.0.1}\""]

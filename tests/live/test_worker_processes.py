@@ -9,9 +9,10 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.live.stack import WAIT_S, Stack, running_stack, session_members
+from tests.live.stack import WAIT_S, Stack, running_stack, session_members, wait_for_log
 
 pytestmark = pytest.mark.live
 
@@ -59,6 +60,14 @@ def test_the_web_server_stops_when_the_worker_dies(tmp_path):
         os.kill(stack.worker_pid, signal.SIGKILL)  # the sentinel alone: its workers live on
         assert stack.process.wait(timeout=WAIT_S) == 1
         assert alive(session_members(stack.worker_pid)) == []  # the orphans were ended too
+
+
+def test_requests_are_logged_one_by_one_only_when_asked(stack, tmp_path):
+    httpx.get(f"{stack.base}/api/v1/health", timeout=WAIT_S)
+    assert "GET /api/v1/health" not in stack.log_text()  # ACCESS_LOG is off by default
+    with running_stack(tmp_path, ACCESS_LOG="true") as logging_stack:
+        httpx.get(f"{logging_stack.base}/api/v1/health", timeout=WAIT_S)
+        wait_for_log(logging_stack, r'"GET /api/v1/health HTTP/1.1" 200')
 
 
 def test_term_stops_the_web_server_and_then_the_worker_in_order(tmp_path):
