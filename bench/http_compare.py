@@ -9,7 +9,8 @@ Both servers run side by side on free loopback ports for the whole run:
 Each request POSTs one multipart JPEG (1 MP 1155x866, or 12 MP 4000x3000 with --size 12mp)
 and gets back the resized JPEG (400 px wide, or 800; q80, Lanczos3). The load generator
 (httpx, --clients threads, each its own keep-alive connection) sends --requests requests
-per phase; a round is one phase of ours, then one of theirs. Per phase: requests/s,
+per phase; a round is one phase of ours, then one of theirs (every other round the other
+way round: which server ran just before changes a phase by about 10 %). Per phase: requests/s,
 p50/p95 latency, server CPU ms per request (utime+stime of the server's process tree) and
 peak PSS of the tree (sum of /proc/<pid>/smaps_rollup Pss, sampled every 50 ms). Prints
 each round's ratios (ours / theirs) and their median with the spread (min..max).
@@ -346,7 +347,9 @@ def measure(servers: list[Server], photo: bytes, width: int, args: argparse.Name
     ratios: dict[str, list[dict[str, float]]] = {name: [] for name in ours}
     for number in range(1, args.rounds + 1):
         print(f"round {number}", flush=True)
-        for server in servers:
+        # Every other round in reverse order: a phase runs faster or slower for coming
+        # right after a given server's (by ~10 % here), which alternating cancels out.
+        for server in servers if number % 2 else servers[::-1]:
             results[server.name].append(phase(server, *encoded[server.name], args))
             show(server.name, results[server.name][-1])
         for name in ours if "theirs" in results else []:

@@ -47,16 +47,6 @@ def auth(stack: Stack) -> dict[str, str]:
     return stack.login()
 
 
-@pytest.fixture(scope="module")
-def big_jpeg() -> bytes:
-    """A 12-megapixel JPEG with some texture (about 2 MB)."""
-    xyz = pyvips.Image.xyz(4000, 3000)
-    x, y = xyz[0], xyz[1]
-    image = ((x / 16) % 255).bandjoin([(y / 12) % 255, ((x + y) / 28) % 255])
-    image = image + pyvips.Image.gaussnoise(4000, 3000, sigma=12)
-    return image.cast("uchar").write_to_buffer(".jpg", Q=85)
-
-
 def submit_batch(stack: Stack, auth: dict[str, str], image: bytes, count: int) -> str:
     """An async batch rotating `count` copies, two at a time (CONCURRENT_JOBS=2), each on
     one thread (VIPS_CONCURRENCY=1), so it lasts about as long on any machine."""
@@ -207,7 +197,7 @@ def test_a_worker_ended_by_term_mid_job_is_replaced_and_the_job_retried(stack, a
     data = finished(stack, auth, job_id)
     assert data["status"] == "completed", data
     assert worker_running(stack, job_id, attempt=2) != killed
-    assert len(session_members(stack.worker_pid or -1)) == 3  # the sentinel and two workers
+    assert stack.worker_pid in session_members(stack.worker_pid)  # the sentinel runs on
 
 
 def test_a_job_whose_worker_dies_on_every_attempt_fails_with_worker_lost(stack, auth, big_jpeg):
