@@ -23,6 +23,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
+
+from config.env import env_bool, env_int, env_str
 
 STOP_WAIT_S = 30
 
@@ -44,13 +47,13 @@ def preload() -> None:
     connections.close_all()
 
 
-def start_worker() -> int:
+def start_worker(nice: int) -> int:
     pid = os.fork()
     if pid:
         return pid
     try:  # the child: never returns
         os.setsid()
-        os.nice(int(os.environ.get("WORKER_NICE", "10")))
+        os.nice(nice)
         from apps.jobs import cluster
 
         cluster.run()
@@ -86,28 +89,33 @@ def stop_worker(worker: int, watcher: threading.Thread) -> None:
         watcher.join()
 
 
+def web_options() -> dict[str, Any]:
+    """uvicorn's options from the environment (a malformed value stops start-up, naming it)."""
+    return {
+        "host": env_str("HOST", "0.0.0.0"),  # noqa: S104  (make run serves the LAN)
+        "port": env_int("PORT", 1349, minimum=1),
+        "workers": env_int("WEB_WORKERS", 1, minimum=1),
+        "proxy_headers": True,
+        "forwarded_allow_ips": env_str("TRUSTED_PROXIES", "127.0.0.1"),
+        "timeout_graceful_shutdown": 10,
+        # One line per request cost the event loop ~6 % of its time under load (issue 14);
+        # a reverse proxy keeps its own access log.
+        "access_log": env_bool("ACCESS_LOG", False),
+    }
+
+
 def main() -> int:
+    options, nice = web_options(), env_int("WORKER_NICE", 10, minimum=0)
     preload()
     gc.collect()
     gc.freeze()
-    worker = start_worker()
+    worker = start_worker(nice)
     print(f"web pid {os.getpid()}, worker pid {worker}", flush=True)
 
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config(
-        "config.asgi:application",
-        host=os.environ.get("HOST", "0.0.0.0"),  # noqa: S104  (make run serves the LAN)
-        port=int(os.environ.get("PORT", "1349")),
-        workers=int(os.environ.get("WEB_WORKERS", "1")),
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("TRUSTED_PROXIES", "127.0.0.1"),
-        timeout_graceful_shutdown=10,
-        # One line per request costs the event loop ~6 % of its time under load (issue 14);
-        # reverse proxies keep their own access log.
-        access_log=os.environ.get("ACCESS_LOG", "false") == "true",
-    )
+    config = uvicorn.Config("config.asgi:application", **options)
     # uvicorn raises the TERM or INT that stopped it again once it is done, to end the
     # process the signal's default way; a handler of ours lets the worker be stopped first.
     for signum in (signal.SIGTERM, signal.SIGINT):

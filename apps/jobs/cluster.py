@@ -1,17 +1,17 @@
-"""django-q2's worker cluster in three processes instead of six (`manage.py worker`).
+"""django-q2's worker cluster in fewer processes (`manage.py worker`).
 
 django-q2's `qcluster` runs a parent that only waits, a sentinel, a pusher (broker →
 task queue), a monitor (results → broker acknowledgements) and the workers, each a
 process holding its own copy of Django: about 150 MiB PSS with two idle workers. Here
 the sentinel runs in the command's own process and the pusher and monitor are threads of
 it; the workers are django-q2's own, forked as before, so timeouts, recycling, schedules,
-the cluster status and post_spawn work unchanged. Measured by bench/http_compare.py
-(issue 14).
+the cluster status and post_spawn work unchanged.
 
-The pool grows and shrinks with the work (`ElasticPool`): one worker at rest, another as
+The pool follows the work (`LeanSentinel.resize_pool`): one worker at rest, another as
 soon as a task waits while every worker is busy (up to WORKER_CONCURRENCY), and a worker
-beyond the first goes once the workers have been idle for MODEL_IDLE_UNLOAD_S (by then
-its models would have been unloaded anyway). An idle worker costs about 33 MiB.
+beyond the first goes once all have been idle for MODEL_IDLE_UNLOAD_S (by then its
+models would have been unloaded anyway). At rest: two processes, about 80 MiB PSS
+(bench/http_compare.py, issue 14).
 """
 
 from __future__ import annotations

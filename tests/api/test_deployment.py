@@ -28,7 +28,7 @@ def settings_read() -> set[str]:
     serve = (ROOT / "scripts" / "serve.sh").read_text()
     found |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*):-", serve)) - {"PY"}
     launcher = (ROOT / "config" / "serve.py").read_text()
-    return found | set(re.findall(r'environ\.get\("([A-Z][A-Z0-9_]*)"', launcher))
+    return found | set(re.findall(r'env_(?:str|int|bool)\(\s*"([A-Z][A-Z0-9_]*)"', launcher))
 
 
 def test_every_setting_is_documented_and_in_the_env_example():
@@ -77,3 +77,18 @@ def test_a_worker_is_alive_while_its_processes_report():
     row.save()
     with pytest.raises(CommandError, match="no worker process"):
         call_command("worker_alive")
+
+
+def test_make_runs_server_options_come_from_the_environment_and_bad_ones_stop_it(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.serve import web_options
+
+    monkeypatch.setenv("PORT", "8080")
+    monkeypatch.setenv("ACCESS_LOG", "yes")
+    monkeypatch.delenv("WEB_WORKERS", raising=False)
+    options = web_options()
+    assert (options["port"], options["access_log"], options["workers"]) == (8080, True, 1)
+    monkeypatch.setenv("WEB_WORKERS", "0")
+    with pytest.raises(ImproperlyConfigured, match="WEB_WORKERS must be at least 1"):
+        web_options()
