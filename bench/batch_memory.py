@@ -11,7 +11,7 @@ sharp's, and back to within 10 % of idle after the batch.
     file resized in turn with sharp; answers {"count": N, "bytes": ...} (checked).
 Every file is the same JPEG (1 MP 1155x866 -> 400 px, or 12 MP 4000x3000 -> 800 px with
 --size 12mp; q80, Lanczos3), sent as the same multipart body to both. After a warm-up batch
-of 5 files, per round and server: PSS of the server's process tree idle before the batch,
+of the same size, per round and server: PSS of the server's process tree idle before the batch,
 its peak during (sampled every 50 ms), 3 s and 10 s after the answer, and the batch's wall
 time. Prints each round's ratios and their medians. Usage:
   .venv/bin/python bench/batch_memory.py [--rounds 3] [--files 100] [--size 1mp|12mp] [--quick]
@@ -48,7 +48,6 @@ from bench.http_compare import (
     tree_pss,
 )
 
-WARM_UP_FILES = 5
 SETTLE_S = (3, 10)  # PSS is read this long after the answer
 
 
@@ -137,9 +136,11 @@ def ratios(ours: Batch, theirs: Batch | None) -> dict[str, float]:
 
 def run(servers: list[Server], photo: bytes, width: int, args: argparse.Namespace) -> None:
     encoded = body(photo, args.files, width)
-    warm = body(photo, WARM_UP_FILES, width)
-    for server in servers:  # imports, caches, the worker's first job
-        send(server, *warm, WARM_UP_FILES)
+    # A whole batch first: imports, caches, the worker's first job, and the steady state of
+    # each server's heap (a fresh Node heap is ~70 MiB smaller than after its first batch,
+    # and only the first round saw that).
+    for server in servers:
+        send(server, *encoded, args.files)
     time.sleep(SETTLE_S[0])
     rounds: list[dict[str, float]] = []
     for number in range(1, args.rounds + 1):
