@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +41,7 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.stopping = False
-        self.between_rounds: Any = None
+        self.between_rounds: Callable[[], None] | None = None
 
     def set(self) -> None:
         self.stopping = True

@@ -188,6 +188,12 @@ class Stack:
             connection.close()
 
 
+def proc_stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat after "pid (comm)": state, ppid, ... (comm may hold spaces and
+    parentheses). OSError when the process is gone."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def session_members(session: int) -> list[int]:
     found = subprocess.run(["pgrep", "-s", str(session)], capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]

@@ -31,7 +31,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.live.stack import WAIT_S, Stack, postgres_url, running_stack, wait_until
+from tests.live.stack import WAIT_S, Stack, postgres_url, proc_stat, running_stack, wait_until
 
 pytestmark = pytest.mark.live
 
@@ -91,8 +91,7 @@ def parent_pids() -> dict[int, int]:
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = proc_stat(int(stat.parent.name))
         except (OSError, IndexError):
             continue  # the process ended meanwhile
         parents[int(stat.parent.name)] = int(fields[1])

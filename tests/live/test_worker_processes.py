@@ -17,6 +17,7 @@ from tests.badfiles import FIXTURES
 from tests.live.stack import (
     WAIT_S,
     Stack,
+    proc_stat,
     running_stack,
     session_members,
     wait_for_log,
@@ -36,7 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return int(proc_stat(pid)[1])
 
 
 def alive(pids: list[int]) -> list[int]:
@@ -46,7 +47,7 @@ def alive(pids: list[int]) -> list[int]:
 
 def state(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return proc_stat(pid)[0]
     except OSError:
         return "Z"
 
