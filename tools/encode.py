@@ -93,8 +93,8 @@ def save(
     """Encode `image` to `path` as `fmt` and return the path.
 
     `watch(percent)` is called as libvips computes and writes the rows (real progress for
-    slow encoders such as AVIF); it returns True to stop the encode, which then raises
-    `Cancelled`.
+    slow encoders such as AVIF), and with 100 once the file is written; it returns True
+    to stop the encode, which then raises `Cancelled` and leaves no file.
     `quality` None means the format default (jpeg/webp 80, avif/heif 50; png/tiff/gif
     lossless). For png a quality means palette quantisation, for gif fewer colours, for
     tiff JPEG compression. `strip` drops EXIF/XMP/IPTC but keeps the ICC profile.
@@ -112,6 +112,12 @@ def save(
         if stopped.is_set():
             raise Cancelled() from None
         raise
+    # libvips stops at a kill only while it still computes pixels, and its progress
+    # signals stop when its threads have taken the last tile, which a busy machine may
+    # reach before 100 %: the end is reported here, and a cancel seen late still counts.
+    if watch is not None and (stopped.is_set() or watch(100)):
+        path.unlink(missing_ok=True)
+        raise Cancelled()
     return path
 
 

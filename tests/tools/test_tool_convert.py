@@ -157,3 +157,26 @@ def test_a_cancel_stops_a_running_encode(tmp_path, make_source, ctx) -> None:
         runner.execute(tool, [_noise_png(tmp_path, make_source)], {"format": "avif"}, ctx)
     assert max(calls) < 99  # it stopped before the end (signals come as often as libvips sends)
     assert not list(ctx.scratch_dir.glob("*.avif"))  # no half-written result left
+
+
+def test_the_encode_always_reports_its_end(tmp_path) -> None:
+    """libvips' progress signals stop when its threads have taken the last tile, which a
+    busy machine reaches before 100 %: save() reports the end itself."""
+    from tools import encode
+
+    seen: list[int] = []
+    image = pyvips.Image.black(64, 64, bands=3)
+    encode.save(image, tmp_path / "out.png", "png", watch=lambda p: bool(seen.append(p)))
+    assert seen[-1] == 100 and (tmp_path / "out.png").exists()
+
+
+def test_a_cancel_seen_after_the_last_pixel_still_cancels(tmp_path) -> None:
+    """A kill reaches libvips only while it computes pixels: a cancel seen at 100 % (after
+    them, as the encoder runs) must not deliver the file."""
+    from tools import encode
+    from tools.base import Cancelled
+
+    image = pyvips.Image.black(64, 64, bands=3)
+    with pytest.raises(Cancelled):
+        encode.save(image, tmp_path / "out.avif", "avif", watch=lambda p: p >= 100)
+    assert not (tmp_path / "out.avif").exists()
