@@ -329,6 +329,7 @@ def load(
     page: int = 0,
     n: int = 1,
     autorotate: bool = True,
+    head: pyvips.Image | None = None,
     **loader_opts: Any,
 ) -> pyvips.Image:
     """Decode-ready image: header checked against the pixel limit, EXIF orientation applied.
@@ -336,6 +337,9 @@ def load(
     `page`/`n` select pages of multi-page formats (n=-1: all pages stacked vertically; the
     limit then covers them all). `loader_opts` go to the libvips loader; size-changing ones
     (`shrink`, `scale`) apply after the limit was checked on the full-size header.
+    `head`: what `probe` gave for this source with the same `access` and pages, which
+    spares reading the header again (each read is a file open and some 30 libvips calls,
+    each handing the GIL over).
     """
     if source.format in PILLOW_FORMATS:
         return _pillow_load(source, max_megapixels)
@@ -344,7 +348,7 @@ def load(
         svg = _read_svg(source)
         return render_svg(svg, source.name, max_megapixels, dpi=dpi, scale=scale, access=access)
     pages = _page_opts(source.format, {"page": page, "n": n})
-    image = probe(source, max_megapixels, access=access, **pages)
+    image = head if head is not None else probe(source, max_megapixels, access=access, **pages)
     if loader_opts:
         image = open_header(source, access=access, **pages, **loader_opts)
     if autorotate and orientation(image) != 1:

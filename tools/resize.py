@@ -164,7 +164,9 @@ def _scaled_image(
     if source.format == "jpeg":
         shrink = _shrink_on_load((head.width, head.height), target)
         opts = {"shrink": shrink} if shrink > 1 else {}
-    image = imaging.load(source, ctx.max_megapixels, access="sequential", autorotate=False, **opts)
+    image = imaging.load(
+        source, ctx.max_megapixels, access="sequential", autorotate=False, head=head, **opts
+    )
     ctx.progress(30, "resizing")
     if (image.width, image.height) != target:
         image = _resample(image, target[0] / image.width, target[1] / image.height)
@@ -190,7 +192,7 @@ def run(inputs: Sequence[Source], settings: Settings, ctx: Context) -> Output:
         geometry = _checked_plan(image.width, image.height, settings, ctx)
         image = _resample(image, *_factors(image, geometry.scaled))
     else:
-        head = imaging.probe(source, ctx.max_megapixels)
+        head = imaging.probe(source, ctx.max_megapixels, access="sequential")
         geometry = _checked_plan(*imaging.oriented_size(head), settings, ctx)
         image = _scaled_image(source, ctx, head, geometry.scaled)
     ctx.check_cancelled()

@@ -83,6 +83,26 @@ def test_shrink_on_load_keeps_the_picture(tmp_path: Path, photo, make_source, ct
     assert img.mad(img.decode(output.path), reference) < 5
 
 
+@pytest.mark.parametrize("width, opens", [(500, 1), (100, 2)])  # 100 px: shrink-on-load
+def test_it_reads_the_header_once_more_only_to_shrink_on_load(
+    width: int, opens: int, photo, run_tool, monkeypatch
+) -> None:
+    """Each header read is a file open and some 30 libvips calls, each handing over the GIL
+    that the web process's other requests wait for (issue 14)."""
+    calls: list[dict] = []
+    real = imaging.open_header
+
+    def counting(source, **opts):
+        calls.append(opts)
+        return real(source, **opts)
+
+    monkeypatch.setattr(imaging, "open_header", counting)
+    output = run_tool("resize", photo, {"width": width})
+    assert pyvips.Image.new_from_file(str(output.path)).width == width
+    assert len(calls) == opens
+    assert all(opts.get("access") == "sequential" for opts in calls)
+
+
 def test_cover_crops_the_centre(photo, run_tool, img) -> None:
     output = run_tool("resize", photo, {"width": 200, "height": 200})
     pixels = img.decode(output.path)
