@@ -59,7 +59,7 @@ def uploads_for(tool: Tool, request: Request) -> list[UploadedFile]:
     """The uploaded files in the order `tool` takes them."""
 
     def first(fields: tuple[str, ...]) -> UploadedFile | None:
-        return next((request.FILES[f] for f in fields if f in request.FILES), None)
+        return next((request.FILES.get(f) for f in fields if f in request.FILES), None)
 
     if tool.inputs is Inputs.NONE:
         return []
