@@ -104,7 +104,9 @@ def save(
     if saver is None:
         raise ToolError("UNSUPPORTED_FORMAT", f"cannot write {fmt} images", 400)
     prepared = _prepare(image, fmt)
-    stopped = _watch(prepared, watch) if watch is not None else threading.Event()
+    stopped = threading.Event()
+    if watch is not None:
+        prepared, stopped = _watched(prepared, watch)
     try:
         saver(prepared, path, quality, _KEEP_ICC if strip else _KEEP_ALL, opts)
     except BaseException:  # lazy decoding fails here too: leave no half-written file
@@ -121,10 +123,20 @@ def save(
     return path
 
 
-def _watch(image: pyvips.Image, watch: Callable[[int], bool]) -> threading.Event:
-    """Report libvips' evaluation progress of `image` to `watch`; kill the evaluation when
-    it says so. libvips emits the signal on the thread that called the saver; the check
-    keeps `watch` (which may write to a database) off any other thread regardless."""
+def _watched(
+    image: pyvips.Image, watch: Callable[[int], bool]
+) -> tuple[pyvips.Image, threading.Event]:
+    """A private copy of `image` whose evaluation progress goes to `watch`, which kills
+    the evaluation when it returns True. libvips emits the signal on the thread that
+    called the saver; the check keeps `watch` (which may write to a database) off any
+    other thread regardless.
+
+    The handler goes on a copy (libvips never caches `copy`) because `image` may come from
+    libvips' operation cache and be handed to the next job as well: a handler left on it
+    outlives this call's Python callback, and its next emission aborts the process
+    (cffi: "ffi.from_handle() ... points to garbage"); a kill set on it would also stop
+    that other job."""
+    image = image.copy()
     caller = threading.get_ident()
     stopped = threading.Event()
 
@@ -135,7 +147,7 @@ def _watch(image: pyvips.Image, watch: Callable[[int], bool]) -> threading.Event
 
     image.set_progress(True)
     image.signal_connect("eval", on_eval)
-    return stopped
+    return image, stopped
 
 
 def _prepare(image: pyvips.Image, fmt: str) -> pyvips.Image:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser import api
 from tests.live.stack import Stack, running_stack
 from tests.shipped_models import ROOT as SHIPPED_MODELS
 
@@ -99,17 +99,17 @@ def new_user(
     can sign in straight away. Returns (username, password)."""
     username = f"u{uuid.uuid4().hex[:10]}"
     first = "first-Pass-123"
-    created = httpx.post(
+    created = api.post(
         f"{live.base}/api/auth/register",
         json={"username": username, "password": first, "role": role},
         headers=admin_headers,
     )
     assert created.status_code == 201, created.text
-    token = httpx.post(
+    token = api.post(
         f"{live.base}/api/auth/login", json={"username": username, "password": first}
     ).json()["token"]
     final = password or f"pw-{uuid.uuid4().hex[:12]}"
-    changed = httpx.post(
+    changed = api.post(
         f"{live.base}/api/auth/change-password",
         json={"currentPassword": first, "newPassword": final},
         headers={"Authorization": f"Bearer {token}"},

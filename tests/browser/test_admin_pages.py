@@ -8,9 +8,9 @@ import re
 import uuid
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import api
 from tests.browser.conftest import audit_page, new_user, sign_in
 from tests.live.stack import Stack
 from tests.shipped_models import shipped_models_dir
@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def api_get(live: Stack, headers: dict[str, str], path: str) -> dict:
-    response = httpx.get(f"{live.base}{path}", headers=headers, timeout=30)
+    response = api.get(f"{live.base}{path}", headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -29,7 +29,7 @@ def api_get(live: Stack, headers: dict[str, str], path: str) -> dict:
 def upload_as(live: Stack, headers: dict[str, str], name: str) -> str:
     """A library file of the given owner; returns its id."""
     data = (FIXTURES / "photo.jpg").read_bytes()
-    response = httpx.post(
+    response = api.post(
         f"{live.base}/api/v1/upload",
         files={"files": (name, data, "image/jpeg")},
         headers=headers,
@@ -98,7 +98,7 @@ def test_an_admin_changes_a_role_and_team_resets_a_password_and_deletes_a_user(
     username, _ = new_user(live, admin_headers)
     team = f"Team {uuid.uuid4().hex[:6]}"
     assert (
-        httpx.post(
+        api.post(
             f"{live.base}/api/v1/teams", json={"name": team}, headers=admin_headers
         ).status_code
         == 201
@@ -130,7 +130,7 @@ def test_an_admin_changes_a_role_and_team_resets_a_password_and_deletes_a_user(
     dialog.get_by_role("button", name="Reset password").click()
     expect(dialog).to_be_hidden()
     expect(row).to_contain_text("Must change password")
-    login = httpx.post(
+    login = api.post(
         f"{live.base}/api/auth/login", json={"username": username, "password": "reset-Pass-0815"}
     )
     assert login.status_code == 200 and login.json()["mustChangePassword"] is True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-import httpx
 from playwright.sync_api import Browser, expect
 
+from tests.browser import api
 from tests.browser.conftest import audit_page, sign_in
 from tests.live.stack import Stack
 
@@ -14,7 +14,7 @@ from tests.live.stack import Stack
 def test_a_new_user_must_change_the_password_before_anything_else(
     browser: Browser, base_url: str, live: Stack, admin_headers: dict[str, str]
 ) -> None:
-    created = httpx.post(
+    created = api.post(
         f"{live.base}/api/auth/register",
         json={"username": "newcomer", "password": "initial-Pass-1", "role": "user"},
         headers=admin_headers,
@@ -32,14 +32,14 @@ def test_a_new_user_must_change_the_password_before_anything_else(
     expect(page).to_have_url(f"{base_url}/tools/resize")
     # The new password signs in through the API too; the old one no longer does.
     assert (
-        httpx.post(
+        api.post(
             f"{live.base}/api/auth/login",
             json={"username": "newcomer", "password": "brand-new-Pass-2"},
         ).status_code
         == 200
     )
     assert (
-        httpx.post(
+        api.post(
             f"{live.base}/api/auth/login",
             json={"username": "newcomer", "password": "initial-Pass-1"},
         ).status_code
@@ -66,7 +66,7 @@ def test_sign_out_ends_the_session(browser: Browser, base_url: str, live: Stack)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
     # The old cookie is worth nothing now, even replayed.
-    replay = httpx.get(f"{live.base}/api/auth/session", cookies=cookies)
+    replay = api.get(f"{live.base}/api/auth/session", cookies=cookies)
     assert replay.status_code == 401
 
 

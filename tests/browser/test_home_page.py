@@ -7,13 +7,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.browser import api
 from tests.browser.conftest import audit_page
 
 
 def test_every_tool_is_a_link_named_by_the_tool(admin_page: Page, live, admin_headers) -> None:
-    import httpx
-
-    tools = httpx.get(f"{live.base}/api/v1/tools", headers=admin_headers).json()["tools"]
+    tools = api.get(f"{live.base}/api/v1/tools", headers=admin_headers).json()["tools"]
     admin_page.goto("/")
     for tool in tools:
         link = admin_page.get_by_role("link", name=tool["name"], exact=True).first

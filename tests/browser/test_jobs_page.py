@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pyvips
 from playwright.sync_api import Page, expect
 
+from tests.browser import api
 from tests.browser.conftest import audit_page
 from tests.live.stack import Stack
 
@@ -27,8 +27,8 @@ def png(width: int, height: int) -> bytes:
 
 def run_tool(
     live: Stack, headers: dict[str, str], tool: str, settings: dict[str, Any], image: bytes
-) -> httpx.Response:
-    return httpx.post(
+) -> api.Response:
+    return api.post(
         f"{live.base}/api/v1/tools/{tool}",
         headers=headers,
         files={"file": ("input.png", image, "image/png")},
@@ -38,7 +38,7 @@ def run_tool(
 
 
 def job(live: Stack, headers: dict[str, str], job_id: str) -> dict[str, Any]:
-    return httpx.get(f"{live.base}/api/v1/jobs/{job_id}", headers=headers, timeout=30).json()
+    return api.get(f"{live.base}/api/v1/jobs/{job_id}", headers=headers, timeout=30).json()
 
 
 def test_a_completed_job_downloads_and_a_failed_one_shows_its_error(
@@ -91,7 +91,7 @@ def test_a_running_batch_shows_live_progress_and_is_cancelled_from_the_page(
     x, y = xyz[0], xyz[1]
     bands = ((x / 16) % 255).bandjoin([(y / 12) % 255, ((x + y) / 28) % 255])
     image = bands.cast("uchar").write_to_buffer(".jpg", Q=70)
-    submitted = httpx.post(
+    submitted = api.post(
         f"{live.base}/api/v1/tools/rotate/batch",
         headers={**admin_headers, "Prefer": "respond-async"},
         files=[("files", (f"big-{i}.jpg", image, "image/jpeg")) for i in range(8)],

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pyvips
 from playwright.sync_api import Page, expect
 
+from tests.browser import api
 from tests.browser.conftest import UPLOAD_LIMIT_MB, audit_page
 from tests.live.stack import Stack
 
@@ -31,7 +31,7 @@ def upload(
     live: Stack, headers: dict[str, str], files: list[tuple[str, bytes]]
 ) -> list[dict[str, Any]]:
     """Files added to the library through the API, as it answers them."""
-    response = httpx.post(
+    response = api.post(
         f"{live.base}/api/v1/upload",
         headers=headers,
         files=[("files", (name, data, "application/octet-stream")) for name, data in files],
@@ -54,10 +54,10 @@ def test_an_upload_run_through_a_tool_shows_its_new_version_with_provenance(
     page.goto("/library")
     page.get_by_label("Images").set_input_files(str(tmp_path / name))
     expect(page.get_by_role("link", name=name)).to_be_visible()  # the grid was refreshed
-    found = httpx.get(f"{live.base}/api/v1/files", params={"search": name}, headers=admin_headers)
+    found = api.get(f"{live.base}/api/v1/files", params={"search": name}, headers=admin_headers)
     file_id = found.json()["files"][0]["id"]
 
-    ran = httpx.post(
+    ran = api.post(
         f"{live.base}/api/v1/tools/resize",
         headers=admin_headers,
         data={"settings": json.dumps({"fileId": file_id, "width": 60})},
@@ -182,7 +182,7 @@ def test_selected_files_download_and_delete(
         (f"{prefix}-1.png", 404),
         (f"{prefix}-2.png", 200),
     ):
-        answer = httpx.get(f"{live.base}/api/v1/files/{ids[name]}", headers=admin_headers)
+        answer = api.get(f"{live.base}/api/v1/files/{ids[name]}", headers=admin_headers)
         assert answer.status_code == expected, name
 
 
@@ -195,14 +195,14 @@ def test_cancelling_the_delete_keeps_the_files(
     admin_page.get_by_role("button", name="Delete file").click()
     admin_page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
     assert (
-        httpx.get(f"{live.base}/api/v1/files/{stored[0]['id']}", headers=admin_headers).status_code
+        api.get(f"{live.base}/api/v1/files/{stored[0]['id']}", headers=admin_headers).status_code
         == 200
     )
     admin_page.get_by_role("button", name="Delete file").click()
     admin_page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(admin_page).to_have_url(re.compile(r"/library$"))
     assert (
-        httpx.get(f"{live.base}/api/v1/files/{stored[0]['id']}", headers=admin_headers).status_code
+        api.get(f"{live.base}/api/v1/files/{stored[0]['id']}", headers=admin_headers).status_code
         == 404
     )
 

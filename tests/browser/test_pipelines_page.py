@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pyvips
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser import api
 from tests.browser.conftest import UPLOAD_LIMIT_MB, audit_page
 from tests.live.stack import Stack
 
@@ -58,7 +58,7 @@ def build_three_steps(page: Page) -> None:
 
 
 def saved_pipelines(live: Stack, admin_headers: dict[str, str]) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{live.base}/api/v1/pipeline/list", headers=admin_headers)
+    answer = api.get(f"{live.base}/api/v1/pipeline/list", headers=admin_headers)
     assert answer.status_code == 200, answer.text
     return answer.json()["pipelines"]
 
@@ -117,7 +117,7 @@ def test_a_pipeline_runs_on_a_library_file_and_versions_it(
     admin_page: Page, live: Stack, admin_headers: dict[str, str], tmp_path: Path
 ) -> None:
     source = image(tmp_path, "library-source.png")
-    uploaded = httpx.post(
+    uploaded = api.post(
         f"{live.base}/api/v1/upload",
         files={"files": ("library-source.png", source.read_bytes(), "image/png")},
         headers=admin_headers,
@@ -140,7 +140,7 @@ def test_a_pipeline_runs_on_a_library_file_and_versions_it(
         download.click()
     result = pyvips.Image.new_from_file(caught.value.path())
     assert (result.width, result.height) == (100, 75)
-    detail = httpx.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
+    detail = api.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
     assert detail["version"] == 2
     assert detail["width"] == 100
 
@@ -154,7 +154,7 @@ def test_a_pipeline_runs_on_a_library_file_and_versions_it(
     step(page, 1, "Resize").get_by_label("Width").fill("50")
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.get_by_role("link", name="Download", exact=True)).to_be_visible(timeout=SLOW)
-    detail = httpx.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
+    detail = api.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
     assert (detail["version"], detail["width"]) == (3, 50)
 
 

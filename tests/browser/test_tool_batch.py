@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pyvips
 from playwright.sync_api import Page, expect
 
 from tests.badfiles import FIXTURES
+from tests.browser import api
 from tests.browser.conftest import UPLOAD_LIMIT_MB, audit_page
 from tests.live.stack import Stack
 
@@ -101,7 +101,7 @@ def test_cancel_stops_a_running_batch(
     expect(finished.first).to_contain_text("Done")
     cancel.click()
     expect(page.get_by_text("Cancelled", exact=True)).to_be_visible(timeout=60_000)
-    job = httpx.get(f"{live.base}/api/v1/jobs/{job_id}", headers=admin_headers).json()
+    job = api.get(f"{live.base}/api/v1/jobs/{job_id}", headers=admin_headers).json()
     assert job["status"] == "cancelled"
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pyvips
 from playwright.sync_api import Page, expect
 
 from tests.badfiles import FIXTURES, text_as_jpeg
+from tests.browser import api
 from tests.browser.conftest import UPLOAD_LIMIT_MB, audit_page
 from tests.live.stack import Stack
 
@@ -22,7 +22,7 @@ PHOTO = FIXTURES / "photo.jpg"  # 600 x 400
 
 def jobs_of(live: Stack, headers: dict[str, str], username: str) -> list[dict[str, Any]]:
     """Every job the given user owns (the admin sees them all)."""
-    answer = httpx.get(f"{live.base}/api/v1/jobs?pageSize=200", headers=headers)
+    answer = api.get(f"{live.base}/api/v1/jobs?pageSize=200", headers=headers)
     assert answer.status_code == 200, answer.text
     return [j for j in answer.json()["jobs"] if j["owner"] == username]
 
@@ -129,7 +129,7 @@ def test_an_ai_tool_without_its_model_shows_the_install_hint(admin_page: Page) -
 def test_a_library_file_from_the_url_is_run_and_gets_a_new_version(
     admin_page: Page, live: Stack, admin_headers: dict[str, str]
 ) -> None:
-    stored = httpx.post(
+    stored = api.post(
         f"{live.base}/api/v1/upload",
         headers=admin_headers,
         files=[("files", ("library-photo.jpg", PHOTO.read_bytes(), "image/jpeg"))],
@@ -147,7 +147,7 @@ def test_a_library_file_from_the_url_is_run_and_gets_a_new_version(
     expect(page.get_by_role("link", name="Open in the library")).to_have_attribute(
         "href", f"/library/{file_id}"
     )
-    detail = httpx.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
+    detail = api.get(f"{live.base}/api/v1/files/{file_id}", headers=admin_headers).json()
     assert detail["versionCount"] == 2 and detail["width"] == 120
 
 

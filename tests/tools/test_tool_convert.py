@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import pyvips
 
@@ -180,3 +184,39 @@ def test_a_cancel_seen_after_the_last_pixel_still_cancels(tmp_path) -> None:
     with pytest.raises(Cancelled):
         encode.save(image, tmp_path / "out.avif", "avif", watch=lambda p: p >= 100)
     assert not (tmp_path / "out.avif").exists()
+
+
+# libvips' operation cache hands the same image to every identical pipeline: a save that
+# watches it must not leave its progress handler (or its kill) on that shared image.
+_SAVES_OF_ONE_CACHED_IMAGE = """
+import sys, pathlib, pyvips
+from tools import encode
+from tools.base import Cancelled
+out = pathlib.Path(sys.argv[1])
+for i in range(40):
+    image = pyvips.Image.black(64, 64, bands=3)  # the same cached image each time
+    try:
+        encode.save(image, out / "out.avif", "avif", watch=lambda p: p >= 100)
+        sys.exit(f"save {i} was not cancelled")
+    except Cancelled:
+        pass
+    seen = []
+    encode.save(image, out / "out.png", "png", watch=lambda p: bool(seen.append(p)))
+    if seen[-1] != 100 or not (out / "out.png").exists():
+        sys.exit(f"save {i}: an earlier cancel stopped it, or its progress was lost: {seen}")
+"""
+
+
+def test_watched_saves_of_one_cached_image_neither_crash_nor_cancel_each_other(tmp_path) -> None:
+    """Before the fix the second or third save aborted the process ("ffi.from_handle()
+    detected that the address passed points to garbage"), so it runs in a child."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", _SAVES_OF_ONE_CACHED_IMAGE, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
